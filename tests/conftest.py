@@ -1,0 +1,36 @@
+"""Shared fixtures. Tests that need ../shared data use `shared_dir` and skip cleanly without it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("EMOBRIDGE_SHARED", REPO.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not (SHARED / "data").is_dir():
+        pytest.skip("../shared is not present (real recordings and the ICT head live there)")
+    return SHARED
+
+
+@pytest.fixture
+def tone_wav(tmp_path: Path):
+    """Factory: write a short synthetic voiced signal as a wav and return its path."""
+    import soundfile as sf
+
+    def make(rate: int = 16000, seconds: float = 1.0, channels: int = 1, name: str = "tone.wav") -> Path:
+        t = np.arange(int(rate * seconds)) / rate
+        envelope = 0.5 * (1 - np.cos(2 * np.pi * 3 * t))          # three syllable-like bursts a second
+        x = 0.3 * envelope * np.sin(2 * np.pi * 140 * t) * (1 + 0.3 * np.sin(2 * np.pi * 700 * t))
+        data = np.stack([x] * channels, axis=1) if channels > 1 else x
+        path = tmp_path / name
+        sf.write(path, data.astype(np.float32), rate)
+        return path
+
+    return make
