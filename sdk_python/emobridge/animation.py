@@ -58,7 +58,7 @@ class Animation:
         tmp.replace(path)
 
     @classmethod
-    def from_dict(cls, doc: Any) -> "Animation":
+    def from_dict(cls, doc: Any) -> Animation:
         """Validate a parsed document; every failure names the offending field."""
         if not isinstance(doc, dict):
             raise AnimationFormatError("animation JSON must be an object with fps, blendshape_names and frames")
@@ -82,13 +82,15 @@ class Animation:
         return cls(float(fps), frames.astype(np.float32), head, emotion, meta, tuple(names))
 
     @classmethod
-    def load(cls, path: str | Path) -> "Animation":
+    def load(cls, path: str | Path) -> Animation:
         try:
             doc = json.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise AnimationFormatError(f"animation file not found: {path}") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise AnimationFormatError(f"{path} is not valid JSON: {err}") from None
+        except OSError as err:  # a directory, no permission, ...
+            raise AnimationFormatError(f"cannot read animation file {path}: {err.strerror or err}") from None
         return cls.from_dict(doc)
 
 

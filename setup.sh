@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# One-step set-up on a fresh Debian machine: system packages, a virtual env in .venv,
+# the emobridge package (editable) and its test tools. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+APT_PACKAGES=(flite festival festvox-us-slt-hts festvox-kallpc16k espeak-ng sox libsndfile1 ffmpeg)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    echo "setup: installing Debian packages: ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: warning: apt-get not found; install these yourself: ${missing[*]}" >&2
+  fi
+fi
+
+PYTHON="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e "sdk_python[dev]"
+echo "setup: ready. Try: .venv/bin/emobridge --help"

@@ -1,0 +1,62 @@
+import logging
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from emobridge.audio import AudioError
+from emobridge.bake import bake, phones_for
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture
+def spoken(tmp_path):
+    """A short English sentence from flite, with its text (no ../shared needed)."""
+    if not shutil.which("flite"):
+        pytest.skip("flite is not installed (./setup.sh installs it)")
+    text = "Bob made a map of the big barn."
+    path = tmp_path / "spoken.wav"
+    subprocess.run(["flite", "-t", text, "-o", str(path)], check=True)
+    return path, text
+
+
+def test_text_aware_bake_closes_lips_on_bilabials(spoken):
+    path, text = spoken
+    anim = bake(path, text=text, fps=60)
+    assert anim.meta["phones_from"] == "transcript"
+    phones, _ = phones_for(__import__("emobridge.audio", fromlist=["load_audio"]).load_audio(path), text)
+    close, jaw = anim.frames[:, 17], anim.frames[:, 16]  # mouthClose, jawOpen
+    for p in [p for p in phones if p.label in {"P", "B", "M"}]:
+        window = slice(int(p.start * 60), int(np.ceil(p.end * 60)) + 1)
+        assert np.any(close[window] >= 0.85 * jaw[window]), p
+
+
+def test_empty_transcript_falls_back_to_audio_with_a_warning(spoken, caplog):
+    path, _ = spoken
+    with caplog.at_level(logging.WARNING):
+        anim = bake(path, text="   ")
+    assert anim.meta["phones_from"] == "audio"
+    assert "transcript is empty" in caplog.text
+
+
+def test_unalignable_transcript_falls_back_to_audio(spoken, caplog):
+    path, _ = spoken
+    with caplog.at_level(logging.WARNING):
+        anim = bake(path, text="zzqx vvbrk")
+    assert anim.meta["phones_from"] == "audio"
+    assert "falling back" in caplog.text
+
+
+def test_silent_clip_bakes_a_rest_pose(caplog):
+    with caplog.at_level(logging.WARNING):
+        anim = bake(np.zeros(32000, np.float32), text="hello")
+    assert anim.meta["phones_from"] == "silence" and "silent" in caplog.text
+    assert anim.frames[:, 24].max() < 0.05  # jawOpen stays at rest
+    assert len(anim.frames) == 120
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(AudioError, match="not found"):
+        bake(tmp_path / "nope.wav")
