@@ -3,7 +3,7 @@
 # Tests that need ../shared (real recordings, the ICT head) skip cleanly when it is absent.
 set -uo pipefail
 cd "$(dirname "$0")"
-./setup.sh
+./setup.sh || { echo "test.sh: set-up failed" >&2; exit 1; }
 .venv/bin/python -m pytest "$@"
 status=$?
 # pytest exits 5 when it collected no tests (e.g. a -k filter that matches nothing): not a failure.
