@@ -24,5 +24,6 @@ fi
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e "sdk_python[dev]"
+.venv/bin/python -m pip install -q "setuptools<81" wheel
+.venv/bin/python -m pip install -q -e "sdk_python[dev,train]"
 echo "setup: ready. Try: .venv/bin/emobridge --help"

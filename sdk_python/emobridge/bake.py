@@ -1,20 +1,25 @@
 """Offline bake: an audio clip (+ optional transcript, emotion) -> an Animation.
 
-The one place that decides where phone timings come from: forced alignment of the transcript when
-there is one; audio-only phone recognition when there is none or it cannot be aligned (with a
-warning, never a crash); a rest pose with idle motion for silent clips.
+The one place that decides which route a clip takes (recorded as ``meta["route"]``):
+    transcript    the transcript aligns: procedural animator on forced-aligned phones (most exact)
+    model         no usable transcript: the learned audio-to-face model
+    phones        no usable transcript and no model (or ``use_model=False``): phone recognition +
+                  the procedural animator
+    silence       a silent clip: rest pose with blinks and idle motion
+An empty or unalignable transcript is a warning and falls back to the audio, never a crash.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from emobridge.animate import DEFAULT_FPS, DEFAULT_MOUTH_PRESERVATION, animate
+from emobridge.animate import DEFAULT_FPS, DEFAULT_MOUTH_PRESERVATION, Style, animate
 from emobridge.animation import Animation
 from emobridge.audio import SAMPLE_RATE, is_silent, load_audio
 from emobridge.audio.prosody import analyze_prosody
@@ -25,23 +30,42 @@ log = logging.getLogger(__name__)
 PROGRESS_MIN_S = 20.0  # show a progress bar for clips at least this long
 
 
+@lru_cache(maxsize=4)
+def _audio_animator(model_dir: str | None, device: str):
+    from emobridge.model import AudioAnimator, FaceModel
+
+    return AudioAnimator(FaceModel(model_dir, device=device))
+
+
+def model_available(model_dir: str | os.PathLike[str] | None = None) -> bool:
+    from emobridge.model import DEFAULT_MODEL_DIR
+
+    return (Path(model_dir) if model_dir else DEFAULT_MODEL_DIR).joinpath("model.json").is_file()
+
+
+def transcript_phones(audio16k: np.ndarray, text: str | None) -> tuple[list[Phone], dict[str, object]] | None:
+    """Forced-aligned phones and meta, or None (with a warning) when the transcript cannot be used."""
+    if text is None:
+        return None
+    if not text.strip():
+        log.warning("the transcript is empty; animating from the audio alone")
+        return None
+    try:
+        phones, unknown = align_transcript(audio16k, text)
+    except AlignmentError as err:
+        log.warning("transcript not used (%s); animating from the audio alone", err)
+        return None
+    if unknown:
+        log.warning("words not in the pronouncing dictionary were skipped: %s", " ".join(unknown[:10]))
+    return phones, {"route": "transcript", "unknown_words": unknown}
+
+
 def phones_for(audio16k: np.ndarray, text: str | None) -> tuple[list[Phone], dict[str, object]]:
-    """Phone timings and a note of where they came from (goes into the animation's meta)."""
-    duration = len(audio16k) / SAMPLE_RATE
+    """Phones for the procedural animator: aligned transcript, else phone recognition, else silence."""
     if is_silent(audio16k):
         log.warning("the audio is silent; baking a rest pose with blinks and idle motion")
-        return [Phone("SIL", 0.0, duration)], {"phones_from": "silence"}
-    if text is not None and text.strip():
-        try:
-            phones, unknown = align_transcript(audio16k, text)
-            if unknown:
-                log.warning("words not in the pronouncing dictionary were skipped: %s", " ".join(unknown[:10]))
-            return phones, {"phones_from": "transcript", "unknown_words": unknown}
-        except AlignmentError as err:
-            log.warning("transcript not used (%s); falling back to audio-only phone recognition", err)
-    elif text is not None:
-        log.warning("the transcript is empty; falling back to audio-only phone recognition")
-    return recognize_phones(audio16k), {"phones_from": "audio"}
+        return [Phone("SIL", 0.0, len(audio16k) / SAMPLE_RATE)], {"route": "silence"}
+    return transcript_phones(audio16k, text) or (recognize_phones(audio16k), {"route": "phones"})
 
 
 def bake(
@@ -52,20 +76,28 @@ def bake(
     fps: float = DEFAULT_FPS,
     seed: int = 0,
     progress: bool | None = None,
+    style: Style | None = None,
+    use_model: bool = True,
+    model_dir: str | os.PathLike[str] | None = None,
+    device: str = "auto",
 ) -> Animation:
     """Bake one clip. ``audio`` is a file path or float mono samples at 16 kHz."""
     audio16k = load_audio(audio) if isinstance(audio, (str, os.PathLike)) else np.asarray(audio, np.float32)
     duration = len(audio16k) / SAMPLE_RATE
     show = progress if progress is not None else duration >= PROGRESS_MIN_S
-    steps = tqdm(total=3, desc=f"bake {duration:.0f} s", unit="step", disable=not show, leave=False)
+    steps = tqdm(total=2, desc=f"bake {duration:.0f} s", unit="step", disable=not show, leave=False)
     steps.set_postfix_str("phones")
-    phones, source = phones_for(audio16k, text)
-    steps.update()
-    steps.set_postfix_str("prosody")
-    prosody = analyze_prosody(audio16k)
+    aligned = None if is_silent(audio16k) else transcript_phones(audio16k, text)
     steps.update()
     steps.set_postfix_str("animate")
-    anim = animate(phones, duration, fps, emotion, mouth_preservation, prosody, seed)
+    if aligned is None and not is_silent(audio16k) and use_model and model_available(model_dir):
+        animator = _audio_animator(str(model_dir) if model_dir else None, device)
+        anim = animator.animate(audio16k, fps, emotion, mouth_preservation, seed, style)
+        source: dict[str, object] = {"route": "model"}
+    else:
+        phones, source = aligned or phones_for(audio16k, None)
+        prosody = analyze_prosody(audio16k)
+        anim = animate(phones, duration, fps, emotion, mouth_preservation, prosody, seed, style)
     steps.update()
     steps.close()
     anim.meta.update(source)

@@ -25,7 +25,7 @@ def spoken(tmp_path):
 def test_text_aware_bake_closes_lips_on_bilabials(spoken):
     path, text = spoken
     anim = bake(path, text=text, fps=60)
-    assert anim.meta["phones_from"] == "transcript"
+    assert anim.meta["route"] == "transcript"
     phones, _ = phones_for(__import__("emobridge.audio", fromlist=["load_audio"]).load_audio(path), text)
     close, jaw = anim.frames[:, 17], anim.frames[:, 16]  # mouthClose, jawOpen
     for p in [p for p in phones if p.label in {"P", "B", "M"}]:
@@ -36,23 +36,23 @@ def test_text_aware_bake_closes_lips_on_bilabials(spoken):
 def test_empty_transcript_falls_back_to_audio_with_a_warning(spoken, caplog):
     path, _ = spoken
     with caplog.at_level(logging.WARNING):
-        anim = bake(path, text="   ")
-    assert anim.meta["phones_from"] == "audio"
+        anim = bake(path, text="   ", use_model=False)
+    assert anim.meta["route"] == "phones"
     assert "transcript is empty" in caplog.text
 
 
 def test_unalignable_transcript_falls_back_to_audio(spoken, caplog):
     path, _ = spoken
     with caplog.at_level(logging.WARNING):
-        anim = bake(path, text="zzqx vvbrk")
-    assert anim.meta["phones_from"] == "audio"
-    assert "falling back" in caplog.text
+        anim = bake(path, text="zzqx vvbrk", use_model=False)
+    assert anim.meta["route"] == "phones"
+    assert "animating from the audio alone" in caplog.text
 
 
 def test_silent_clip_bakes_a_rest_pose(caplog):
     with caplog.at_level(logging.WARNING):
         anim = bake(np.zeros(32000, np.float32), text="hello")
-    assert anim.meta["phones_from"] == "silence" and "silent" in caplog.text
+    assert anim.meta["route"] == "silence" and "silent" in caplog.text
     assert anim.frames[:, 24].max() < 0.05  # jawOpen stays at rest
     assert len(anim.frames) == 120
 

@@ -7,7 +7,7 @@
 Tuning data (per-phone targets, dominance classes, closure) lives in articulation.json.
 """
 
-from emobridge.animate.animator import DEFAULT_FPS, animate, frame_count
+from emobridge.animate.animator import DEFAULT_FPS, Style, add_idle, animate, emotion_frames, frame_count
 from emobridge.animate.coarticulation import Articulation, articulate
 from emobridge.animate.expression import DEFAULT_MOUTH_PRESERVATION, compose_face, emotion_basis
 
@@ -15,9 +15,12 @@ __all__ = [
     "DEFAULT_FPS",
     "DEFAULT_MOUTH_PRESERVATION",
     "Articulation",
+    "Style",
+    "add_idle",
     "animate",
     "articulate",
     "compose_face",
     "emotion_basis",
+    "emotion_frames",
     "frame_count",
 ]

@@ -99,8 +99,11 @@ def _raised_cosine_envelope(t: np.ndarray, intervals: list[tuple[float, float]],
     return env
 
 
-def articulate(phones: list[Phone], times: np.ndarray) -> Articulation:
-    """Blend phone targets into mouth curves at ``times`` (seconds)."""
+def articulate(phones: list[Phone], times: np.ndarray, spread_scale: float = 1.0) -> Articulation:
+    """Blend phone targets into mouth curves at ``times`` (seconds).
+
+    ``spread_scale`` widens (> 1, smoother, mumbled) or narrows (< 1, crisper) every phone's influence.
+    """
     cfg = tuning()
     # Sampling each frame slightly ahead makes the mouth lead the audio, as real articulators do.
     times = np.asarray(times, dtype=np.float64) + cfg["anticipation_s"]
@@ -110,7 +113,7 @@ def articulate(phones: list[Phone], times: np.ndarray) -> Articulation:
         return Articulation(np.zeros((n, NUM_BLENDSHAPES)), np.zeros(n), np.zeros(n), np.zeros(n))
     start = np.array([s.start for s in segs])
     end = np.array([s.end for s in segs])
-    spread = np.array([s.spread for s in segs])
+    spread = np.array([s.spread for s in segs]) * spread_scale
     shape = np.exp(-((_interval_distance(times, start, end) / spread[None, :]) ** 2))  # [N, K]
     targets = np.stack([s.target for s in segs])                                       # [K, 52]
 

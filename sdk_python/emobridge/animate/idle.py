@@ -96,26 +96,32 @@ def _pitch_accents(prosody: Prosody | None) -> list[float]:
     return accents
 
 
+def accent_brows(times: np.ndarray, prosody: Prosody | None) -> np.ndarray:
+    """[N, 52] brow raises on the clip's pitch accents (heard in the audio, so a model can learn them)."""
+    accents = np.zeros(len(times))
+    for t in _pitch_accents(prosody):
+        accents = np.maximum(accents, _bump(times, t, 0.12, 0.1, 0.3))
+    weights = np.zeros((len(times), NUM_BLENDSHAPES))
+    for name, value in BROW_RAISE.items():
+        weights[:, ARKIT_INDEX[name]] = value * accents
+    return weights
+
+
 def idle_motion(times: np.ndarray, fps: float, prosody: Prosody | None, seed: int) -> IdleMotion:
+    """Blinks, gaze and head motion: seeded, not predictable from the audio (nods follow loudness)."""
     rng = np.random.default_rng(seed)
     n = len(times)
     weights = _gaze_channels(_gaze(times, rng))
     blink = _blinks(times, rng)
     weights[:, ARKIT_INDEX["eyeBlinkLeft"]] = weights[:, ARKIT_INDEX["eyeBlinkRight"]] = blink
 
-    accents = np.zeros(n)
-    for t in _pitch_accents(prosody):
-        accents = np.maximum(accents, _bump(times, t, 0.12, 0.1, 0.3))
-    for name, value in BROW_RAISE.items():
-        weights[:, ARKIT_INDEX[name]] = value * accents
-
     head = np.zeros((n, 3))
     for axis, amplitude in enumerate(HEAD_SWAY_RAD):
         freqs = rng.uniform(0.08, 0.45, 3)
         phases = rng.uniform(0, 2 * np.pi, 3)
         head[:, axis] = amplitude * np.sin(2 * np.pi * freqs[None, :] * times[:, None] + phases).sum(axis=1) / 1.7
-    loudness = _on_frames(prosody, times, None if prosody is None else prosody.loudness_db)
     if prosody is not None:
+        loudness = _on_frames(prosody, times, prosody.loudness_db)
         energy = np.clip((loudness - (loudness.max() - 30.0)) / 30.0, 0, 1)
         kernel = np.hanning(max(3, int(0.25 * fps)))
         head[:, 1] += NOD_RAD * np.convolve(energy, kernel / kernel.sum(), mode="same")  # pitch down = nod

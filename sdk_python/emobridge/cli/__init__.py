@@ -13,7 +13,7 @@ import logging
 import sys
 
 # Subcommand modules, in help order. Each adds its own parser.
-SUBCOMMANDS = ("bake", "render")
+SUBCOMMANDS = ("bake", "render", "train", "bench", "eval")
 
 
 class CliError(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from emobridge.animate import DEFAULT_FPS, DEFAULT_MOUTH_PRESERVATION
+from emobridge.animate import DEFAULT_FPS, DEFAULT_MOUTH_PRESERVATION, Style
 from emobridge.cli import CliError
 from emobridge.emotion import EmotionTrack, parse_emotion_string
 
@@ -33,8 +33,27 @@ def register(sub: argparse._SubParsersAction) -> None:
                    f"{DEFAULT_MOUTH_PRESERVATION})")
     p.add_argument("--fps", type=float, default=DEFAULT_FPS, help=f"frame rate (default {DEFAULT_FPS:g})")
     p.add_argument("--seed", type=int, default=0, help="seed of blinks, gaze and head motion (default 0)")
+    p.add_argument("--style", help="speaking style, each -1..1: energy=0.5,smoothness=-0.3 (default 0,0)")
+    p.add_argument("--model", type=Path, help="model folder for audio-only bakes (default: the bundled model)")
+    p.add_argument("--no-model", action="store_true",
+                   help="audio-only bakes use phone recognition + the procedural animator instead of the model")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="model device (default auto)")
     p.add_argument("-o", "--output", type=Path, required=True, help="output animation JSON")
     p.set_defaults(run=run)
+
+
+def parse_style(text: str | None) -> Style:
+    """``energy=0.5,smoothness=-0.3`` -> Style; unknown keys and non-numbers are clear errors."""
+    values: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+        key, _, value = part.partition("=")
+        if key.strip() not in ("energy", "smoothness"):
+            raise CliError(f"--style: unknown key {key.strip()!r}; use energy and smoothness")
+        try:
+            values[key.strip()] = float(value)
+        except ValueError:
+            raise CliError(f"--style {key.strip()}: {value!r} is not a number") from None
+    return Style(**values)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,10 +68,13 @@ def run(args: argparse.Namespace) -> int:
     emotion = EmotionTrack.load(args.emotion_track) if args.emotion_track else parse_emotion_string(args.emotion)
     if not 0 < args.fps <= 240:
         raise CliError(f"--fps must be between 0 and 240, got {args.fps:g}")
+    if args.model is not None and not (args.model / "model.json").is_file():
+        raise CliError(f"--model {args.model}: no model.json there; pass a folder written by `emobridge train export`")
     anim = bake(args.audio, text=text, emotion=emotion, mouth_preservation=args.mouth_preservation,
-                fps=args.fps, seed=args.seed)
+                fps=args.fps, seed=args.seed, style=parse_style(args.style), use_model=not args.no_model,
+                model_dir=args.model, device=args.device)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     anim.save(args.output)
     print(f"{args.output}: {len(anim.frames)} frames at {anim.fps:g} fps ({anim.duration:.2f} s), "
-          f"phones from {anim.meta['phones_from']}")
+          f"route: {anim.meta['route']}")
     return 0

@@ -68,3 +68,25 @@ def test_blend_of_two_emotions_shows_both():
 def test_bad_fps_is_rejected():
     with pytest.raises(ValueError, match="fps"):
         animate(SENTENCE, 3.0, fps=0)
+
+
+def test_style_energy_scales_articulation_and_smoothness_widens_it():
+    from emobridge.animate import Style
+    from emobridge.rig import ARKIT_INDEX
+
+    jaw = ARKIT_INDEX["jawOpen"]
+    base = animate(SENTENCE, 3.0, idle=False).frames[:, jaw]
+    loud = animate(SENTENCE, 3.0, idle=False, style=Style(energy=1.0)).frames[:, jaw]
+    smooth = animate(SENTENCE, 3.0, idle=False, style=Style(smoothness=1.0)).frames[:, jaw]
+    assert loud.max() > 1.2 * base.max()
+    assert np.abs(np.diff(smooth)).mean() < np.abs(np.diff(base)).mean()
+    with pytest.raises(ValueError, match="energy"):
+        Style(energy=2.0)
+
+
+def test_idle_false_leaves_out_blinks_gaze_and_head():
+    from emobridge.rig import ARKIT_INDEX
+
+    anim = animate(SENTENCE, 3.0, idle=False, seed=1)
+    assert not anim.frames[:, ARKIT_INDEX["eyeBlinkLeft"]].any() and not anim.head_rotation.any()
+    assert animate(SENTENCE, 3.0, seed=1).head_rotation.any()

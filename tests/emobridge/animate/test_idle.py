@@ -1,6 +1,6 @@
 import numpy as np
 
-from emobridge.animate.idle import _pitch_accents, idle_motion
+from emobridge.animate.idle import _pitch_accents, accent_brows, idle_motion
 from emobridge.audio.prosody import Prosody
 from emobridge.rig import ARKIT_INDEX
 
@@ -40,7 +40,7 @@ def test_brows_rise_on_pitch_accents_only():
     prosody = Prosody(np.full(n, -20.0, np.float32), f0.astype(np.float32))
     assert _pitch_accents(prosody) == [1.5]
     times = np.arange(3 * FPS) / FPS
-    brow = idle_motion(times, FPS, prosody, seed=0).weights[:, ARKIT_INDEX["browInnerUp"]]
+    brow = accent_brows(times, prosody)[:, ARKIT_INDEX["browInnerUp"]]
     assert brow[int(1.5 * FPS)] > 0.2 and brow[: FPS].max() == 0.0
     flat = Prosody(np.full(n, -20.0, np.float32), np.full(n, 120.0, np.float32))
     assert _pitch_accents(flat) == []

@@ -33,7 +33,7 @@ def test_bake_writes_the_animation_json(speech, tmp_path, capsys):
     assert doc["fps"] == 30 and len(doc["blendshape_names"]) == 52
     anim = Animation.load(out)
     assert anim.emotion[-1, 0] == pytest.approx(0.7, abs=1e-6)
-    assert "phones from transcript" in capsys.readouterr().out
+    assert "route: transcript" in capsys.readouterr().out
 
 
 def test_text_file_and_emotion_track(speech, tmp_path):
@@ -58,7 +58,7 @@ def test_8khz_stereo_is_accepted(tmp_path):
 
 def test_empty_transcript_is_a_documented_fallback(tone_wav, tmp_path):
     assert _bake(tone_wav(), "--text", "", "-o", tmp_path / "o.json") == 0
-    assert Animation.load(tmp_path / "o.json").meta["phones_from"] == "audio"
+    assert Animation.load(tmp_path / "o.json").meta["route"] in ("model", "phones")
 
 
 def _nan_wav(tmp_path):
@@ -98,6 +98,9 @@ def _header_only(tmp_path):
     (None, ["--emotion", "happy=lots"], "happy"),
     (None, ["--mouth-preservation", "2"], "mouth_preservation"),
     (None, ["--fps", "0"], "fps"),
+    (None, ["--style", "energy=3"], "energy"),
+    (None, ["--style", "loud=1"], "unknown key"),
+    (None, ["--model", "/nonexistent"], "model.json"),
     (None, ["--text-file", "/nonexistent/t.txt"], "text-file"),
 ])
 def test_bad_input_is_one_clear_line_and_exit_2(make, extra, message, tone_wav, tmp_path, capsys):

@@ -1,0 +1,66 @@
+"""Audio-only animation with the learned model: clip -> Animation, same contract as the procedural bake.
+
+The model predicts the speaking face with its emotion at 100 frames a second; this resamples it to the
+requested fps and adds the seeded idle life (blinks, gaze, head) that no audio predicts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emobridge.animate import DEFAULT_FPS, DEFAULT_MOUTH_PRESERVATION, Style, add_idle, emotion_frames, frame_count
+from emobridge.animate.expression import check_mouth_preservation
+from emobridge.animation import Animation
+from emobridge.audio import SAMPLE_RATE, log_mel
+from emobridge.emotion import EmotionTrack
+from emobridge.model.runtime import FaceModel
+
+
+def conditioning(emotion_100: np.ndarray, mouth_preservation: float, style: Style) -> np.ndarray:
+    """[T, 10]: emotion per frame, mouth preservation, style (the layout of model.json's cond_layout)."""
+    n = len(emotion_100)
+    return np.concatenate([emotion_100, np.full((n, 1), mouth_preservation), np.tile(style.vector(), (n, 1))],
+                          axis=1).astype(np.float32)
+
+
+def resample_frames(frames: np.ndarray, src_fps: float, n_out: int, dst_fps: float) -> np.ndarray:
+    """Linear interpolation of [T, C] curves onto ``n_out`` frames at ``dst_fps``."""
+    src_t = np.arange(len(frames)) / src_fps
+    dst_t = np.arange(n_out) / dst_fps
+    return np.stack([np.interp(dst_t, src_t, frames[:, c]) for c in range(frames.shape[1])], axis=1)
+
+
+class AudioAnimator:
+    def __init__(self, model: FaceModel | None = None) -> None:
+        self.model = model or FaceModel()
+
+    def animate(
+        self,
+        audio16k: np.ndarray,
+        fps: float = DEFAULT_FPS,
+        emotion: EmotionTrack | np.ndarray | None = None,
+        mouth_preservation: float = DEFAULT_MOUTH_PRESERVATION,
+        seed: int = 0,
+        style: Style | None = None,
+        idle: bool = True,
+    ) -> Animation:
+        if not fps > 0:
+            raise ValueError(f"fps must be positive, got {fps}")
+        mp = check_mouth_preservation(mouth_preservation)
+        style = style or Style()
+        mel = log_mel(audio16k)
+        rate = self.model.frame_rate
+        face = self.model.infer(mel, conditioning(emotion_frames(emotion, len(mel), rate), mp, style))
+        n = frame_count(len(audio16k) / SAMPLE_RATE, fps)
+        frames = resample_frames(np.clip(face, 0.0, 1.0), rate, n, fps)
+        head = np.zeros((n, 3))
+        if idle:
+            frames, head = add_idle(frames, fps, None, seed)
+        return Animation(
+            fps=float(fps),
+            frames=np.clip(frames, 0.0, 1.0).astype(np.float32),
+            head_rotation=head.astype(np.float32),
+            emotion=emotion_frames(emotion, n, fps).astype(np.float32),
+            meta={"generator": "model", "mouth_preservation": mp, "seed": seed,
+                  "model_lookahead_ms": self.model.lookahead * 1000 / rate},
+        )

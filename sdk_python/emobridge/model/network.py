@@ -1,0 +1,132 @@
+"""The audio-to-face network (PyTorch; training and ONNX export only, inference runs in ONNX Runtime).
+
+A stack of causal dilated 1-D convolutions over log-mel frames (10 ms hop), each block modulated by
+FiLM from a conditioning vector: a learned emotion embedding, mouth preservation and a style vector.
+The network steps every ``stride`` mel frames (20 ms) and emits ``stride`` face frames per step, which
+halves the cost of offline and live inference alike. Nothing looks ahead inside the network; lookahead
+is a fixed output delay of ``lookahead`` frames (frame t is predicted once mel frame t + lookahead has
+arrived), so streaming and offline inference run the same arithmetic.
+
+The emotion embedding places each basis emotion along a learned direction and bends blends through
+a small residual MLP, so directions between emotions are learned too (boundary-aware, after
+EditEmoTalk) while the zero vector stays exactly neutral.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+N_EMOTIONS = 7
+N_STYLE = 2
+COND_INPUTS = N_EMOTIONS + 1 + N_STYLE  # emotion, mouth_preservation, style
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    n_mels: int = 80
+    channels: int = 96
+    kernel: int = 3
+    dilations: tuple[int, ...] = (1, 2, 4, 8, 1, 2, 4, 8)
+    emotion_dim: int = 16
+    cond_dim: int = 64
+    lookahead: int = 8          # frames of 10 ms: 80 ms algorithmic latency (a multiple of stride)
+    n_out: int = 52
+    stride: int = 2             # mel frames per network step
+
+    @property
+    def state_size(self) -> int:
+        """Past input frames all blocks together keep for streaming."""
+        return sum((self.kernel - 1) * d for d in self.dilations)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class EmotionEmbedding(nn.Module):
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.directions = nn.Parameter(torch.randn(N_EMOTIONS, dim) * 0.5)
+        self.bend = nn.Sequential(nn.Linear(dim, dim), nn.Tanh(), nn.Linear(dim, dim))
+
+    def forward(self, emotion: torch.Tensor) -> torch.Tensor:
+        z = emotion @ self.directions
+        # The bend is scaled by total intensity, so neutral (all zeros) maps exactly to zero.
+        return z + self.bend(z) * emotion.sum(dim=-1, keepdim=True).clamp(max=1.0)
+
+
+class FaceNet(nn.Module):
+    def __init__(self, config: NetConfig | None = None) -> None:
+        super().__init__()
+        config = config or NetConfig()
+        self.config = config
+        c = config.channels
+        self.register_buffer("mel_mean", torch.zeros(config.n_mels))
+        self.register_buffer("mel_std", torch.ones(config.n_mels))
+        self.emotion = EmotionEmbedding(config.emotion_dim)
+        self.cond = nn.Sequential(nn.Linear(config.emotion_dim + 1 + N_STYLE, config.cond_dim), nn.GELU(),
+                                  nn.Linear(config.cond_dim, config.cond_dim), nn.GELU())
+        self.film = nn.Linear(config.cond_dim, 2 * c * len(config.dilations))
+        nn.init.zeros_(self.film.weight)
+        nn.init.zeros_(self.film.bias)
+        if config.lookahead % config.stride:
+            raise ValueError(f"lookahead {config.lookahead} must be a multiple of stride {config.stride}")
+        self.inp = nn.Conv1d(config.n_mels * config.stride, c, 1)
+        self.convs = nn.ModuleList(nn.Conv1d(c, c, config.kernel, dilation=d) for d in config.dilations)
+        self.out = nn.Conv1d(c, config.n_out * config.stride, 1)
+
+    def conditioning(self, cond: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """cond [..., COND_INPUTS] -> FiLM (gamma, beta), each [..., blocks, channels]."""
+        emotion, rest = cond[..., :N_EMOTIONS], cond[..., N_EMOTIONS:]
+        h = self.cond(torch.cat([self.emotion(emotion), rest], dim=-1))
+        gamma, beta = self.film(h).unflatten(-1, (2, len(self.config.dilations), self.config.channels)).unbind(-3)
+        return gamma, beta
+
+    def forward(self, mel: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        """mel [B, T, n_mels], cond [B, T, COND_INPUTS] (T a multiple of stride) -> [B, T, n_out];
+        output t is face frame t - lookahead. Each step uses the conditioning of its last frame."""
+        b, t, _ = mel.shape
+        k = self.config.stride
+        gamma, beta = self.conditioning(cond[:, k - 1::k])          # [B, T/k, blocks, C]
+        x = ((mel - self.mel_mean) / self.mel_std).reshape(b, t // k, k * self.config.n_mels)
+        x = self.inp(x.transpose(1, 2))
+        for i, conv in enumerate(self.convs):
+            pad = (self.config.kernel - 1) * conv.dilation[0]
+            y = conv(F.pad(x, (pad, 0)))
+            y = y * (1 + gamma[:, :, i].transpose(1, 2)) + beta[:, :, i].transpose(1, 2)
+            x = x + F.gelu(y)
+        return self.out(x).transpose(1, 2).reshape(b, t, self.config.n_out)
+
+    def step(self, mel: torch.Tensor, cond: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One step (``stride`` frames of 10 ms) for a batch of streams: mel [B, stride, n_mels],
+        cond [B, COND_INPUTS], state [B, C, state_size] (the past inputs of every block)
+        -> (out [B, stride, n_out], new state)."""
+        b = mel.shape[0]
+        gamma, beta = self.conditioning(cond)                       # [B, blocks, C]
+        x = ((mel - self.mel_mean) / self.mel_std).reshape(b, -1, 1)
+        x = self.inp(x)                                             # [B, C, 1]
+        new_state, offset = [], 0
+        for i, conv in enumerate(self.convs):
+            keep = (self.config.kernel - 1) * conv.dilation[0]
+            window = torch.cat([state[:, :, offset:offset + keep], x], dim=2)
+            new_state.append(window[:, :, 1:])
+            offset += keep
+            y = conv(window) * (1 + gamma[:, i].unsqueeze(-1)) + beta[:, i].unsqueeze(-1)
+            x = x + F.gelu(y)
+        return self.out(x).reshape(b, self.config.stride, self.config.n_out), torch.cat(new_state, dim=2)
+
+
+class EmotionRecognizer(nn.Module):
+    """The mapping network of the emotion-consistency loss: ARKit motion [B, T, 52] -> emotion [B, 7]."""
+
+    def __init__(self, n_in: int = 52, hidden: int = 64) -> None:
+        super().__init__()
+        self.frame = nn.Sequential(nn.Linear(n_in, hidden), nn.GELU(), nn.Linear(hidden, hidden), nn.GELU())
+        self.head = nn.Linear(2 * hidden, N_EMOTIONS)
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        h = self.frame(frames)
+        return self.head(torch.cat([h.mean(dim=1), h.amax(dim=1)], dim=-1))

@@ -1,0 +1,132 @@
+"""ONNX Runtime inference of the face model: offline clips and batched streaming steps.
+
+CUDA when ONNX Runtime has it and ``device`` allows, else CPU. Both graphs share the weights, and
+the streaming step caches each block's past inputs, so a live stream costs one step per 10 ms frame
+and reproduces offline inference of the same audio and conditioning.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from emobridge.audio.features import LOG_FLOOR, N_MELS, StreamingLogMel
+
+DEFAULT_MODEL_DIR = Path(__file__).with_name("default")
+SILENCE_MEL = float(np.log(LOG_FLOOR))
+
+
+class ModelError(RuntimeError):
+    """The model folder is missing, incomplete or from an incompatible version."""
+
+
+def _providers(device: str) -> list[str]:
+    import onnxruntime as ort
+
+    available = ort.get_available_providers()
+    if device not in ("auto", "cpu", "cuda"):
+        raise ModelError(f"device must be auto, cpu or cuda, got {device!r}")
+    if device == "cuda" and "CUDAExecutionProvider" not in available:
+        raise ModelError("device cuda asked for, but this ONNX Runtime has no CUDA provider "
+                         "(install onnxruntime-gpu; see docs/model.md)")
+    if device != "cpu" and "CUDAExecutionProvider" in available:
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
+class FaceModel:
+    """The two ONNX graphs of one model folder."""
+
+    def __init__(self, model_dir: str | Path | None = None, device: str = "auto", threads: int = 0) -> None:
+        import onnxruntime as ort
+
+        folder = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
+        meta_path = folder / "model.json"
+        if not meta_path.exists():
+            raise ModelError(f"{folder}: no model.json; pass a folder written by `emobridge train export`")
+        self.meta = json.loads(meta_path.read_text())
+        if self.meta.get("format") != 1:
+            raise ModelError(f"{folder}: model format {self.meta.get('format')} is not supported (expected 1)")
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        providers = _providers(device)
+        try:
+            self._offline = ort.InferenceSession(str(folder / "face_offline.onnx"), options, providers=providers)
+            self._step = ort.InferenceSession(str(folder / "face_step.onnx"), options, providers=providers)
+        except Exception as err:  # onnxruntime raises several unrelated types for unreadable files
+            raise ModelError(f"{folder}: cannot load the ONNX graphs ({err})") from None
+        self.device = "cuda" if providers[0].startswith("CUDA") else "cpu"
+        self.frame_rate = float(self.meta["frame_rate"])
+        self.lookahead = int(self.meta["lookahead_frames"])
+        self.stride = int(self.meta.get("stride", 1))
+        self.state_shape = tuple(self.meta["state_shape"])
+        self.cond_size = len(self.meta["cond_layout"])
+
+    def infer(self, mel: np.ndarray, cond: np.ndarray) -> np.ndarray:
+        """Whole clip: mel [T, 80], cond [T, cond_size] (conditioning of each output frame) -> face [T, 52]."""
+        return self.infer_batch(mel[None], cond[None])[0]
+
+    def infer_batch(self, mel: np.ndarray, cond: np.ndarray) -> np.ndarray:
+        """Equal-length clips: mel [B, T, 80], cond [B, T, cond_size] -> [B, T, 52]."""
+        la, b, t = self.lookahead, mel.shape[0], mel.shape[1]
+        fill = (-t) % self.stride
+        # Silence after the end lets the last frames see their lookahead (and completes the last step);
+        # the graph emits frame j - la at frame j, so frame j gets frame (j - la)'s conditioning.
+        mel_in = np.concatenate([mel, np.full((b, la + fill, N_MELS), SILENCE_MEL, np.float32)], axis=1)
+        cond_in = np.concatenate([np.repeat(cond[:, :1], la, axis=1), cond, np.repeat(cond[:, -1:], fill, axis=1)],
+                                 axis=1)
+        out = self._offline.run(None, {"mel": mel_in.astype(np.float32), "cond": cond_in.astype(np.float32)})[0]
+        return out[:, la:la + t]
+
+    def new_state(self, batch: int = 1) -> np.ndarray:
+        return np.zeros((batch, *self.state_shape), np.float32)
+
+    def step(self, mel: np.ndarray, cond: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One step for a batch of streams: mel [B, stride, 80], cond [B, cond_size], state [B, C, S]
+        -> (face [B, stride, 52] for frames lookahead behind the newest mel frame, next state)."""
+        face, next_state = self._step.run(None, {"mel": mel.astype(np.float32), "cond": cond.astype(np.float32),
+                                                 "state": state})
+        return face, next_state
+
+
+class FaceStream:
+    """One live stream on its own (the server batches many; this is the reference and the test double).
+
+    ``push(audio16k, cond)`` returns the face frames (100 per second) that became ready; ``cond`` is the
+    conditioning in effect for them. ``flush(cond)`` emits the remaining frames at end of audio.
+    """
+
+    def __init__(self, model: FaceModel) -> None:
+        self.model = model
+        self.mel = StreamingLogMel()
+        self.state = model.new_state(1)
+        self.pending = np.zeros((0, N_MELS), np.float32)
+        self.frames_in = 0   # mel frames received
+        self.frames_run = 0  # mel frames the network has stepped over
+
+    def _run(self, frames: np.ndarray, cond: np.ndarray, limit: int | None = None) -> np.ndarray:
+        k, la = self.model.stride, self.model.lookahead
+        self.pending = np.concatenate([self.pending, frames.astype(np.float32)])
+        out = []
+        while len(self.pending) >= k:
+            face, self.state = self.model.step(self.pending[None, :k], cond[None], self.state)
+            self.pending = self.pending[k:]
+            first = self.frames_run - la  # face frame of face[0, 0]
+            self.frames_run += k
+            out += [face[0, i] for i in range(k) if 0 <= first + i < (limit if limit is not None else 1 << 62)]
+        return np.asarray(out, np.float32).reshape(-1, 52)
+
+    def push(self, audio16k: np.ndarray, cond: np.ndarray) -> np.ndarray:
+        mel = self.mel.push(audio16k)
+        self.frames_in += len(mel)
+        return self._run(mel, np.asarray(cond, np.float32))
+
+    def flush(self, cond: np.ndarray) -> np.ndarray:
+        tail = self.mel.flush()
+        self.frames_in += len(tail)
+        fill = self.model.lookahead + (-self.frames_in) % self.model.stride
+        silence = np.full((fill, N_MELS), SILENCE_MEL, np.float32)
+        return self._run(np.concatenate([tail, silence]), np.asarray(cond, np.float32), limit=self.frames_in)

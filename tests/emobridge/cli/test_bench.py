@@ -1,0 +1,28 @@
+import pytest
+
+from emobridge.cli import main
+
+pytest.importorskip("torch", reason="the tiny test model is exported with torch")
+
+
+@pytest.fixture
+def tiny_model_dir(tmp_path):
+    import torch
+
+    from emobridge.model.export import export
+    from emobridge.model.network import FaceNet, NetConfig
+
+    config = NetConfig(channels=8, dilations=(1, 2), emotion_dim=4, cond_dim=8, lookahead=2, stride=2)
+    torch.save({"net": FaceNet(config).state_dict(), "net_config": config.to_dict()}, tmp_path / "c.pt")
+    return export(tmp_path / "c.pt", tmp_path / "model")
+
+
+def test_bench_bake_prints_a_real_time_ratio(tiny_model_dir, capsys):
+    assert main(["bench", "bake", "--model", str(tiny_model_dir), "--seconds", "5", "--repeat", "1"]) == 0
+    assert "x real time per process" in capsys.readouterr().out
+
+
+def test_bench_step_prints_streams_per_batch(tiny_model_dir, capsys):
+    assert main(["bench", "step", "--model", str(tiny_model_dir), "--batches", "1,4", "--steps", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "real-time streams" in out and len(out.strip().splitlines()) == 4

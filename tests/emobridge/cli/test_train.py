@@ -1,0 +1,16 @@
+from emobridge.cli import main
+
+
+def test_fit_without_a_corpus_is_a_clear_error(tmp_path, capsys):
+    assert main(["train", "fit", "--corpus", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 2
+    assert "emobridge train corpus" in capsys.readouterr().err
+
+
+def test_export_without_a_checkpoint_is_a_clear_error(tmp_path, capsys):
+    assert main(["train", "export", "--checkpoint", str(tmp_path / "c.pt"), "-o", str(tmp_path / "m")]) == 2
+    assert "checkpoint not found" in capsys.readouterr().err
+
+
+def test_corpus_rejects_non_positive_hours(tmp_path, capsys):
+    assert main(["train", "corpus", "--hours", "0", "--out", str(tmp_path)]) == 2
+    assert "--hours" in capsys.readouterr().err

@@ -1,0 +1,54 @@
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from emobridge.model.network import COND_INPUTS, EmotionEmbedding, EmotionRecognizer, FaceNet, NetConfig  # noqa: E402
+
+
+def _net() -> FaceNet:
+    torch.manual_seed(1)
+    net = FaceNet(NetConfig(channels=24, dilations=(1, 2, 4, 1), lookahead=4, stride=2))
+    for p in net.film.parameters():
+        torch.nn.init.normal_(p, std=0.2)
+    return net.eval()
+
+
+def test_streaming_steps_equal_the_offline_pass():
+    net = _net()
+    mel, cond = torch.randn(3, 40, 80), torch.rand(3, 40, COND_INPUTS)
+    with torch.no_grad():
+        full = net(mel, cond)
+        state = torch.zeros(3, 24, net.config.state_size)
+        steps = []
+        for t in range(0, 40, 2):
+            y, state = net.step(mel[:, t:t + 2], cond[:, t + 1], state)
+            steps.append(y)
+    assert torch.allclose(torch.cat(steps, 1), full, atol=1e-5)
+
+
+def test_network_is_causal():
+    net = _net()
+    mel, cond = torch.randn(1, 30, 80), torch.rand(1, 30, COND_INPUTS)
+    changed = mel.clone()
+    changed[:, 20:] += 5.0
+    with torch.no_grad():  # a step of two frames: frames 20-21 form one step, so 0-19 are untouched
+        assert torch.allclose(net(mel, cond)[:, :20], net(changed, cond)[:, :20])
+        assert not torch.allclose(net(mel, cond)[:, 20:], net(changed, cond)[:, 20:])
+
+
+def test_neutral_emotion_embeds_to_zero_and_blends_move_smoothly():
+    emb = EmotionEmbedding(8)
+    assert torch.equal(emb(torch.zeros(2, 7)), torch.zeros(2, 8))
+    a, b = torch.eye(7)[0], torch.eye(7)[1]
+    path = torch.stack([emb((1 - k) * a + k * b) for k in torch.linspace(0, 1, 11)])
+    assert (path.diff(dim=0).norm(dim=1) < 0.5 * (path[0] - path[-1]).norm()).all()
+
+
+def test_lookahead_must_be_a_multiple_of_stride():
+    with pytest.raises(ValueError, match="multiple"):
+        FaceNet(NetConfig(lookahead=3, stride=2))
+
+
+def test_recognizer_pools_over_time():
+    out = EmotionRecognizer()(torch.rand(4, 17, 52))
+    assert out.shape == (4, 7)

@@ -1,0 +1,63 @@
+import json
+
+import numpy as np
+import pytest
+
+from emobridge.model import FaceModel, FaceStream, ModelError
+
+pytest.importorskip("onnxruntime")
+
+
+def _cond(n: int, happy: float = 0.7) -> np.ndarray:
+    c = np.zeros((n, 10), np.float32)
+    c[:, 0], c[:, 7] = happy, 0.5
+    return c
+
+
+def test_streaming_in_20ms_chunks_equals_offline(tiny_model_dir):
+    from emobridge.audio import log_mel
+
+    model = FaceModel(tiny_model_dir, device="cpu")
+    rng = np.random.default_rng(0)
+    audio = (0.1 * rng.standard_normal(16000 + 123)).astype(np.float32)
+    mel = log_mel(audio)
+    offline = model.infer(mel, _cond(len(mel)))
+    stream = FaceStream(model)
+    chunks = [stream.push(audio[i:i + 320], _cond(1)[0]) for i in range(0, len(audio), 320)]
+    streamed = np.concatenate(chunks + [stream.flush(_cond(1)[0])])
+    assert streamed.shape == offline.shape == (len(mel), 52)
+    np.testing.assert_allclose(streamed, offline, atol=1e-4)
+
+
+def test_batched_steps_equal_single_stream_steps(tiny_model_dir):
+    model = FaceModel(tiny_model_dir, device="cpu")
+    rng = np.random.default_rng(1)
+    mel = rng.standard_normal((4, 2, 80)).astype(np.float32)
+    cond = np.repeat(_cond(1), 4, axis=0)
+    cond[:, 0] = [0, 0.3, 0.6, 1.0]
+    batch, _ = model.step(mel, cond, model.new_state(4))
+    for i in range(4):
+        single, _ = model.step(mel[i:i + 1], cond[i:i + 1], model.new_state(1))
+        np.testing.assert_allclose(batch[i], single[0], atol=1e-5)
+
+
+def test_model_json_describes_latency(tiny_model_dir):
+    meta = json.loads((tiny_model_dir / "model.json").read_text())
+    assert meta["lookahead_ms"] == 40.0 and meta["stride"] == 2 and meta["frame_rate"] == 100.0 and len(meta["cond_layout"]) == 10
+
+
+def test_missing_or_bad_model_folder_is_a_clear_error(tmp_path, tiny_model_dir):
+    with pytest.raises(ModelError, match="model.json"):
+        FaceModel(tmp_path)
+    (tmp_path / "model.json").write_text(json.dumps({"format": 99}))
+    with pytest.raises(ModelError, match="format"):
+        FaceModel(tmp_path)
+    (tmp_path / "model.json").write_text((tiny_model_dir / "model.json").read_text())
+    (tmp_path / "face_offline.onnx").write_bytes(b"not onnx")
+    with pytest.raises(ModelError, match="cannot load"):
+        FaceModel(tmp_path)
+
+
+def test_unknown_device_is_rejected(tiny_model_dir):
+    with pytest.raises(ModelError, match="device"):
+        FaceModel(tiny_model_dir, device="tpu")

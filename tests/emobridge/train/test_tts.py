@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import difflib
+
+import numpy as np
+import pytest
+
+from emobridge.phonetics.phones import ARPABET, Phone
+from emobridge.train import tts
+from emobridge.train.text import sentence_phones
+
+TEXT = "Did Pam buy 3 big maps, Bob? Well... maybe not!"
+LABELS = ARPABET | {"SIL"}
+ONE_PER_ENGINE = ["flite/slt", "flite/kal16", "festival/slt_hts", "festival/kal_diphone", "espeak/en-us+klatt"]
+
+
+def need(voice: str) -> None:
+    if not tts.voice_available(voice):
+        pytest.skip(f"{voice}: engine or voice not installed")
+
+
+def check_phones(phones: list[Phone], duration: float) -> None:
+    assert phones[0].start == 0.0
+    assert phones[-1].end == pytest.approx(duration, abs=1e-6)
+    for a, b in zip(phones, phones[1:], strict=False):
+        assert a.end == pytest.approx(b.start, abs=1e-9)
+        assert not (a.label == "SIL" and b.label == "SIL")
+    assert all(p.end > p.start for p in phones)
+    assert {p.label for p in phones} <= LABELS
+
+
+# ------------------------------------------------------------------------------ no engine needed
+
+
+def test_phone_tables_map_only_to_arpabet_or_sil():
+    tables = tts.phone_tables()
+    assert {"radio", "espeak", "espeak_nonrhotic"} <= set(tables)
+    for name, table in tables.items():
+        for symbol, labels in table.items():
+            assert labels and set(labels) <= LABELS, (name, symbol, labels)
+    assert tables["radio"]["pau"] == ("SIL",) and tables["radio"]["ax"] == ("AH",)
+    assert tables["espeak"]["A@"] == ("AA", "R") and tables["espeak_nonrhotic"]["A@"] == ("AA",)
+    assert {v.phone_set for v in tts.VOICES.values()} <= set(tables)
+
+
+def test_finish_splits_merges_and_pads():
+    voice = tts.Voice("test/x", "espeak", "x", phone_set="espeak")
+    raw = [("_", 0.10), ("_:", 0.20), ("b", 0.25), ("A@", 0.45), ("_", 0.50)]
+    phones = tts._finish(raw, 0.51, voice)
+    assert [p.label for p in phones] == ["SIL", "B", "AA", "R", "SIL"]
+    assert phones[0] == Phone("SIL", 0.0, 0.20)               # two pauses merged
+    assert phones[2].start == pytest.approx(0.25) and phones[2].end == pytest.approx(0.35)  # A@ split evenly
+    check_phones(phones, 0.51)                                 # trailing silence padded to the audio
+
+
+def test_finish_rejects_timings_that_do_not_fit_the_audio():
+    voice = tts.Voice("test/x", "flite", "x")
+    with pytest.raises(tts.TTSError, match="test/x"):
+        tts._finish([("pau", 0.1), ("b", 0.9), ("pau", 1.0)], 0.5, voice)    # speech past the audio
+    with pytest.raises(tts.TTSError, match="test/x"):
+        tts._finish([("pau", 0.1), ("b", 0.2), ("pau", 0.3)], 0.5, voice)    # audio much longer
+    with pytest.raises(tts.TTSError, match="no ARPAbet mapping"):
+        tts._finish([("pau", 0.1), ("qq", 0.2)], 0.2, voice)
+    cut = tts.Voice("test/d", "flite", "x", trailing_pause_cut=True)           # diphone: half the last pause lost
+    phones = tts._finish([("pau", 0.1), ("b", 0.2), ("pau", 0.4)], 0.3, cut)
+    check_phones(phones, 0.3)
+
+
+def test_merge_uses_hook_positions_and_splits_the_glide_after_liquids():
+    events = [(100, "a"), (900, "p"), (1500, "l"), (2600, "a"), (3000, "m"), (3400, "i")]
+    symbols = [(100, "a", 2), (700, "p", 4), (700, "p", 4), (1500, "l", 3), (2000, "a", 2),
+               (3000, "m", 8), (3100, "i", 2)]
+    starts = tts._merge(events, symbols)
+    assert starts == [(100, "a"), (700, "p"), (1500, "l"), (2300, "a"), (3000, "m"), (3100, "i")]
+    assert tts._merge(events, []) == events  # no hook: the events as they are
+
+
+def test_unknown_voice_and_missing_engine_raise_tts_error_naming_the_voice(monkeypatch):
+    with pytest.raises(tts.TTSError, match="no-such-voice"):
+        tts.synthesize("hello", "no-such-voice")
+    monkeypatch.setattr(tts, "_flite_voices", lambda: frozenset())
+    with pytest.raises(tts.TTSError, match="flite/slt.*not installed"):
+        tts.synthesize("hello", "flite/slt")
+    with pytest.raises(tts.TTSError, match="empty"):
+        tts.synthesize("  ", "espeak/en")
+
+
+def test_voice_list_covers_three_engines():
+    engines = {v.engine for v in tts.VOICES.values()}
+    assert engines == set(tts.ENGINES)
+    assert {"flite/kal", "flite/kal16", "flite/awb", "flite/rms", "flite/slt"} <= set(tts.VOICES)
+    assert sum(v.engine == "espeak" for v in tts.VOICES.values()) >= 5
+
+
+# ---------------------------------------------------------------------------------- with engines
+
+
+@pytest.mark.parametrize("voice", ONE_PER_ENGINE)
+def test_synthesis_returns_16k_audio_and_engine_phones_that_span_it(voice):
+    need(voice)
+    audio, phones = tts.synthesize(TEXT, voice, seed=1)
+    assert audio.dtype == np.float32 and audio.ndim == 1
+    duration = len(audio) / tts.SAMPLE_RATE
+    assert 1.5 < duration < 8 and 0.01 < float(np.abs(audio).max()) <= 1.0
+    check_phones(phones, duration)
+    # the engine's phones are close to the dictionary's reading of the text
+    spoken = [p.label for p in phones if p.label != "SIL"]
+    assert difflib.SequenceMatcher(a=spoken, b=sentence_phones(TEXT), autojunk=False).ratio() > 0.7
+    assert {"P", "B", "M"} <= set(spoken)
+
+
+@pytest.mark.parametrize("voice", ["flite/slt", "flite/kal16", "festival/slt_hts"])
+def test_engine_timings_sum_to_the_audio_length(voice):
+    need(voice)
+    assert abs(tts.timing_error(TEXT, voice)) < tts.TIMING_TOLERANCE_S
+
+
+def test_rate_scale_and_seed():
+    need("flite/slt")
+    slow, _ = tts.synthesize("The big brown bear ate my apple pie.", "flite/slt", rate_scale=0.7)
+    fast, _ = tts.synthesize("The big brown bear ate my apple pie.", "flite/slt", rate_scale=1.4)
+    assert 1.6 < len(slow) / len(fast) < 2.4
+    a, pa = tts.synthesize("Bob", "flite/slt", seed=4)
+    b, pb = tts.synthesize("Bob", "flite/slt", seed=4)
+    assert np.array_equal(a, b) and pa == pb
+
+
+@pytest.mark.parametrize("voice", ["flite/slt", "espeak/en-us+klatt"])
+def test_engine_boundaries_agree_with_forced_alignment(voice):
+    need(voice)
+    from emobridge.phonetics.align import align_transcript
+
+    text = "Maybe Bob will buy a big map in Boston tomorrow."
+    audio, phones = tts.synthesize(text, voice)
+    ref, _ = align_transcript(audio, text)
+    a = [p for p in phones if p.label != "SIL"]
+    b = [p for p in ref if p.label != "SIL"]
+    blocks = difflib.SequenceMatcher(a=[p.label for p in a], b=[p.label for p in b], autojunk=False)
+    diffs = [a[m.a + k].start - b[m.b + k].start for m in blocks.get_matching_blocks() for k in range(1, m.size)]
+    assert len(diffs) > 15
+    assert float(np.median(np.abs(diffs))) < 0.025
