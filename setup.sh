@@ -26,4 +26,5 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q "setuptools<81" wheel
 .venv/bin/python -m pip install -q -e "sdk_python[dev,train]"
+.venv/bin/python -m emobridge.wire
 echo "setup: ready. Try: .venv/bin/emobridge --help"

@@ -55,7 +55,7 @@ def clips() -> list[tuple[Path, str]]:
 
 
 def _takes(route: str, path: Path, text: str, model_dir: str | None):
-    """(audio, take(emotion) -> Animation) for one clip on the chosen route."""
+    """(audio, take(emotion) -> Animation, recognize(emotion) -> 7 scores or None) for one clip."""
     from emobridge.animate import animate
     from emobridge.audio import SAMPLE_RATE, load_audio
     from emobridge.audio.prosody import analyze_prosody
@@ -65,20 +65,42 @@ def _takes(route: str, path: Path, text: str, model_dir: str | None):
     if route == "model":
         from emobridge.model import AudioAnimator, FaceModel
 
-        animator = AudioAnimator(FaceModel(model_dir, device="cpu", threads=1))
-        return audio, lambda e: animator.animate(audio, emotion=e)
+        model = FaceModel(model_dir, device="cpu", threads=1)
+        animator = AudioAnimator(model)
+        return audio, lambda e: animator.animate(audio, emotion=e), _recognizer(model, audio)
     phones, _meta = phones_for(audio, text)
     prosody = analyze_prosody(audio)
-    return audio, lambda e: animate(phones, len(audio) / SAMPLE_RATE, emotion=e, prosody=prosody)
+    return audio, lambda e: animate(phones, len(audio) / SAMPLE_RATE, emotion=e, prosody=prosody), None
+
+
+def _recognizer(model, audio: np.ndarray):
+    """The model's own emotion mapping network applied to its raw output for this clip, if shipped."""
+    import onnxruntime as ort
+
+    from emobridge.animate import Style, emotion_frames
+    from emobridge.audio import log_mel
+    from emobridge.model.audio_animator import conditioning
+
+    path = Path(model.meta.get("folder", "")) / "recognizer.onnx"
+    if not path.is_file():
+        return None
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    mel = log_mel(audio)
+
+    def recognize(emotion):
+        raw = model.infer(mel, conditioning(emotion_frames(emotion, len(mel), model.frame_rate), 0.5, Style()))
+        return session.run(None, {"face": raw[None].astype(np.float32)})[0][0]
+
+    return recognize
 
 
 def score_clip(job: tuple[Path, str, list[str], str, str | None]) -> dict[str, dict[str, float]]:
     from emobridge.emotion import parse_emotion_string
 
     path, text, conditions, route, model_dir = job
-    _audio, take = _takes(route, path, text, model_dir)
+    _audio, take, recognize = _takes(route, path, text, model_dir)
     ev = evaluator()
-    result = {"emotion_checks": emotion_checks(lambda e: take(e).frames)}
+    result = {"emotion_checks": emotion_checks(lambda e: take(e).frames, recognize)}
     for condition in conditions:
         anim = take(parse_emotion_string(None if condition == "neutral" else condition))
         try:
@@ -116,7 +138,7 @@ def extra_sets(model_dir: str | None) -> None:
               f"{res['ref_r_loudness_baseline']:.3f}, margin {margin:+.3f} (target >= +0.10)")
 
 
-def emotion_checks(take) -> dict[str, dict[str, object]]:
+def emotion_checks(take, recognize=None) -> dict[str, dict[str, object]]:
     """Per basis emotion, for ``take(emotion) -> frames [T, 52]`` of one clip: FACS rule at 1.0, monotonic
     0..1 sweep, largest per-frame change caused by a 0.3 s transition from neutral (emotional take minus
     neutral take). ``emotion`` is a 7-vector or an EmotionTrack."""
@@ -135,6 +157,8 @@ def emotion_checks(take) -> dict[str, dict[str, object]]:
         jump = float(np.abs(np.diff(take(track).astype(np.float64) - neutral, axis=0)).max())
         out[name] = {"facs": facs_rule_holds(name, neutral, take(one)),
                      "monotonic": bool(np.all(np.diff(levels) >= -1e-6)), "max_jump": round(jump, 4)}
+        if recognize is not None:  # the project's mapping network: is this emotion the top score?
+            out[name]["mapped"] = bool(int(np.argmax(recognize(one))) == i)
     return out
 
 
@@ -149,8 +173,13 @@ def print_emotion_checks(results: list[dict]) -> bool:
         mono = np.mean([c["monotonic"] for c in checks])
         jump = max(c["max_jump"] for c in checks)
         good = facs >= 0.95 and mono == 1.0 and jump <= 0.1
+        mapped = ""
+        if "mapped" in checks[0]:
+            rate = np.mean([c["mapped"] for c in checks])
+            good &= rate >= 0.95
+            mapped = f"  mapping network {rate:.3f}"
         ok &= bool(good)
-        print(f"  {name:<10} facs {facs:.3f}  monotonic {mono:.3f}  max_jump {jump:.4f} {'' if good else '!'}")
+        print(f"  {name:<10} facs {facs:.3f}  monotonic {mono:.3f}  max_jump {jump:.4f}{mapped} {'' if good else '!'}")
     return ok
 
 
@@ -167,6 +196,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", type=Path, help="write per-clip results here")
     parser.add_argument("--limit", type=int, default=0, help="only the first N clips (quick look)")
+    parser.add_argument("--no-extras", action="store_true", help="skip fsdd and facegood on the model route")
     args = parser.parse_args()
     if not (SHARED / "tools" / "lipsync_eval.py").exists():
         print(f"needs {SHARED}/tools/lipsync_eval.py", file=sys.stderr)
@@ -199,7 +229,7 @@ def main() -> int:
     print("lowest bilabial_closure clips:", [(k, [v[c].get("bilabial_closure") for c in conditions]) for k, v in worst[:5]])
     if args.json:
         args.json.write_text(json.dumps(per_clip, indent=1))
-    if args.route == "model":
+    if args.route == "model" and not args.no_extras:
         extra_sets(args.model)
     print("PASS" if ok else "FAIL (! marks a mean that misses its target)")
     return 0 if ok else 1

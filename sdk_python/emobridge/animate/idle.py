@@ -108,14 +108,18 @@ def accent_brows(times: np.ndarray, prosody: Prosody | None) -> np.ndarray:
 
 
 def idle_motion(times: np.ndarray, fps: float, prosody: Prosody | None, seed: int) -> IdleMotion:
-    """Blinks, gaze and head motion: seeded, not predictable from the audio (nods follow loudness)."""
-    rng = np.random.default_rng(seed)
+    """Blinks, gaze and head motion: seeded, not predictable from the audio (nods follow loudness).
+
+    Each part draws from its own generator, so frame i does not depend on how long the clip is: a live
+    stream and an offline bake of the same seed move alike.
+    """
     n = len(times)
-    weights = _gaze_channels(_gaze(times, rng))
-    blink = _blinks(times, rng)
+    weights = _gaze_channels(_gaze(times, np.random.default_rng([seed, 0])))
+    blink = _blinks(times, np.random.default_rng([seed, 1]))
     weights[:, ARKIT_INDEX["eyeBlinkLeft"]] = weights[:, ARKIT_INDEX["eyeBlinkRight"]] = blink
 
     head = np.zeros((n, 3))
+    rng = np.random.default_rng([seed, 2])
     for axis, amplitude in enumerate(HEAD_SWAY_RAD):
         freqs = rng.uniform(0.08, 0.45, 3)
         phases = rng.uniform(0, 2 * np.pi, 3)

@@ -28,6 +28,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--steps", type=int, default=200)
     _common(s)
     s.set_defaults(run=run_step)
+    v = kinds.add_parser("serve", help="start the sidecar and drive N real-time streams from another process")
+    v.add_argument("--streams", type=int, default=32, help="concurrent real-time streams (default 32)")
+    v.add_argument("--fps", type=float, default=60.0, help="frame rate each stream asks for (default 60)")
+    v.add_argument("--duration", type=float, default=10.0, help="seconds of audio per stream (default 10)")
+    v.add_argument("--tick-ms", type=float, default=0.0, help="the server's shortest scheduler tick (see serve)")
+    v.add_argument("--json", type=Path, help="also write the numbers here")
+    _common(v)
+    v.set_defaults(run=run_serve, threads=1)  # the serve default
     p.set_defaults(run=lambda args: p.print_help() or 2)
 
 
@@ -99,3 +107,141 @@ def run_step(args: argparse.Namespace) -> int:
         per_step = (time.perf_counter() - t0) / args.steps
         print(f"{batch:>6} {per_step * 1e3:>9.3f} {per_step / batch * 1e6:>15.1f} {batch * step_s / per_step:>18.0f}")
     return 0
+
+
+def _proc_usage(pid: int) -> tuple[float, int]:
+    """(CPU seconds used, resident bytes) of a process, from /proc."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    rss = next(int(line.split()[1]) * 1024 for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+               if line.startswith("VmRSS:"))
+    return cpu, rss
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import json
+    import re
+    import subprocess
+    import sys
+
+    if args.streams < 1 or args.duration <= 0 or not args.fps > 0:
+        raise CliError("--streams, --duration and --fps must be positive")
+    cmd = [sys.executable, "-m", "emobridge", "serve", "--port", "0", "--host", "127.0.0.1", "--device", args.device,
+           "--max-streams", str(args.streams), "--threads", str(args.threads), "--tick-ms", str(args.tick_ms),
+           "--metrics-port", "0"]
+    if args.model:
+        cmd += ["--model", str(args.model)]
+    server = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    try:
+        port = metrics_port = None
+        for line in server.stderr:
+            match = re.search(r"serving on port (\d+), metrics on http://localhost:(\d+)", line)
+            if match:
+                port, metrics_port = int(match.group(1)), int(match.group(2))
+                break
+        if port is None:
+            raise CliError("the server did not start: " + (server.stderr.read() or "no output")[-2000:])
+        import threading
+
+        threading.Thread(target=lambda: [None for _ in server.stderr], daemon=True).start()  # drain its logs
+        cpu0, _ = _proc_usage(server.pid)
+        driver = subprocess.run(
+            [sys.executable, "-c", "import sys, json; from emobridge.cli.bench import drive_streams; "
+             "print(json.dumps(drive_streams(*json.loads(sys.argv[1]))))",
+             json.dumps([f"127.0.0.1:{port}", args.streams, args.fps, args.duration])],
+            capture_output=True, text=True, timeout=args.duration * 3 + 120)
+        cpu1, rss = _proc_usage(server.pid)
+        import urllib.request
+
+        text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
+        batch = {k: float(v) for k, v in re.findall(r"^emobridge_batch_size_(sum|count) (\S+)$", text, re.M)}
+        if driver.returncode != 0:
+            raise CliError("the stream driver failed: " + driver.stderr[-2000:])
+        result = json.loads(driver.stdout.strip().splitlines()[-1])
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    wall = result.pop("wall_s")
+    result.update({"server_cpu_percent": round(100 * (cpu1 - cpu0) / wall, 1), "server_rss_mb": round(rss / 2**20, 1),
+                   "device": args.device, "target_fps": args.fps,
+                   "mean_batch": round(batch.get("sum", 0) / max(1.0, batch.get("count", 0)), 1),
+                   "model_calls": int(batch.get("count", 0))})
+    print(f"{args.streams} streams x {args.duration:g} s at {args.fps:g} fps ({args.device}): "
+          f"achieved {result['fps_mean']:.1f} fps per stream (min {result['fps_min']:.1f}), "
+          f"{result['errors']} errors")
+    print(f"frame latency beyond lookahead: p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, "
+          f"p99 {result['p99_ms']:.1f} ms (max {result['max_ms']:.1f} ms)")
+    print(f"server: {result['server_cpu_percent']:.0f}% CPU (100% = one core), {result['server_rss_mb']:.0f} MB resident, "
+          f"{result['model_calls']} batched model calls, mean batch {result['mean_batch']:.1f} streams")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    return 0
+
+
+def drive_streams(address: str, streams: int, fps: float, duration: float) -> dict:
+    """N concurrent real-time streams on one event loop; latency of each frame beyond the model lookahead.
+
+    A frame's latency is its receive time minus the send time of the 20 ms chunk that completed the audio
+    the model needs for it (the frame's own time plus the lookahead), so the algorithmic lookahead is
+    excluded and what remains is queueing, batching, compute and transport.
+    """
+    import asyncio
+    import math
+
+    from emobridge.audio import SAMPLE_RATE, load_audio
+    from emobridge.client import AsyncEmoBridgeClient, pcm16
+
+    clip = load_audio(Path(__file__).resolve().parents[3] / "examples" / "hello.wav")
+    n = int(duration * SAMPLE_RATE)
+    audio = np.tile(clip, -(-n // len(clip)))[:n]
+    chunk = SAMPLE_RATE // 50
+    chunks = [pcm16(audio[i:i + chunk]) for i in range(0, n, chunk)]
+
+    async def one(client, lookahead_s: float, offset: float, out: dict) -> None:
+        await asyncio.sleep(offset)
+        sent: list[float] = []
+
+        async def items():
+            start = time.monotonic()
+            for c, data in enumerate(chunks):
+                wait = start + c * 0.02 - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                sent.append(time.monotonic())
+                yield data
+
+        lat, count, t0 = [], 0, time.monotonic()
+        try:
+            async for frame in client.stream(items(), fps=fps):
+                now = time.monotonic()
+                count += 1
+                j = math.ceil(frame.time_seconds * 100 - 1e-9)
+                need = min(len(chunks) - 1, math.ceil((j + 1) / 100 / 0.02 + lookahead_s / 0.02 - 1e-9) - 1)
+                if need < len(sent):
+                    lat.append(now - sent[need])
+        except Exception as err:  # a failed stream is counted, not fatal to the benchmark
+            out.setdefault("errors", []).append(repr(err)[:200])
+        out.setdefault("lat", []).extend(lat)
+        out.setdefault("fps", []).append(count / max(1e-9, time.monotonic() - t0))
+
+    async def main() -> dict:
+        async with AsyncEmoBridgeClient(address, timeout=duration * 3 + 60) as client:
+            info = await client.info()
+            out: dict = {}
+            t0 = time.monotonic()
+            await asyncio.gather(*(one(client, info.lookahead_ms / 1000, 0.02 * i / streams, out)
+                                   for i in range(streams)))
+            wall = time.monotonic() - t0
+        lat = np.array(out.get("lat", [0.0])) * 1000
+        fps_each = np.array(out["fps"])
+        return {"streams": streams, "frames": int(len(lat)), "fps_mean": float(fps_each.mean()),
+                "fps_min": float(fps_each.min()), "p50_ms": float(np.percentile(lat, 50)),
+                "p95_ms": float(np.percentile(lat, 95)), "p99_ms": float(np.percentile(lat, 99)),
+                "max_ms": float(lat.max()), "errors": len(out.get("errors", [])), "wall_s": wall}
+
+    return asyncio.run(main())

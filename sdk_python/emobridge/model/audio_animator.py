@@ -13,6 +13,7 @@ from emobridge.animate.expression import check_mouth_preservation
 from emobridge.animation import Animation
 from emobridge.audio import SAMPLE_RATE, log_mel
 from emobridge.emotion import EmotionTrack
+from emobridge.model.output import to_arkit
 from emobridge.model.runtime import FaceModel
 
 
@@ -52,7 +53,7 @@ class AudioAnimator:
         rate = self.model.frame_rate
         face = self.model.infer(mel, conditioning(emotion_frames(emotion, len(mel), rate), mp, style))
         n = frame_count(len(audio16k) / SAMPLE_RATE, fps)
-        frames = resample_frames(np.clip(face, 0.0, 1.0), rate, n, fps)
+        frames = resample_frames(to_arkit(face), rate, n, fps)
         head = np.zeros((n, 3))
         if idle:
             frames, head = add_idle(frames, fps, None, seed)

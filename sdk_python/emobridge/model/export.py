@@ -3,6 +3,8 @@
     face_offline.onnx  mel [B, T, 80], cond [B, T, 10] -> face [B, T, 52]    (whole clips, batched)
     face_step.onnx     mel [B, K, 80], cond [B, 10], state [B, C, S] -> face [B, K, 52], state
                        (streaming; one step = K = stride frames of 10 ms)
+    recognizer.onnx    the emotion mapping network, face [B, T, 52] (network layout) -> emotion [B, 7]
+                       (used to measure emotion controllability; not needed to animate)
     model.json         network config, lookahead, frame rate, conditioning layout, training summary
 """
 
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from emobridge.model.network import COND_INPUTS, FaceNet, NetConfig
+from emobridge.model.network import COND_INPUTS, EmotionRecognizer, FaceNet, NetConfig
 
 FRAME_RATE = 100.0
 COND_LAYOUT = ["happy", "sad", "angry", "fear", "disgust", "surprise", "contempt", "mouth_preservation",
@@ -40,6 +42,18 @@ def load_checkpoint(path: str | Path) -> FaceNet:
     return net.eval()
 
 
+def _export_recognizer(checkpoint: str | Path, path: Path) -> bool:
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    if "recognizer" not in state:
+        return False
+    recognizer = EmotionRecognizer()
+    recognizer.load_state_dict(state["recognizer"])
+    torch.onnx.export(recognizer.eval(), (torch.zeros(1, 100, 52),), path, input_names=["face"],
+                      output_names=["emotion"], dynamic_axes={"face": {0: "batch", 1: "frames"}},
+                      opset_version=17, dynamo=False)
+    return True
+
+
 def export(checkpoint: str | Path, out_dir: str | Path, summary: dict | None = None) -> Path:
     net = load_checkpoint(checkpoint)
     cfg = net.config
@@ -59,6 +73,7 @@ def export(checkpoint: str | Path, out_dir: str | Path, summary: dict | None = N
                           input_names=["mel", "cond", "state"], output_names=["face", "next_state"],
                           dynamic_axes={"mel": {0: "batch"}, "cond": {0: "batch"}, "state": {0: "batch"},
                                         "face": {0: "batch"}, "next_state": {0: "batch"}}, **common)
+        _export_recognizer(checkpoint, out / "recognizer.onnx")
     meta = {"format": 1, "frame_rate": FRAME_RATE, "lookahead_frames": cfg.lookahead, "stride": cfg.stride,
             "lookahead_ms": cfg.lookahead * 1000 / FRAME_RATE, "state_shape": [cfg.channels, cfg.state_size],
             "cond_layout": COND_LAYOUT, "outputs": "ARKit-52, canonical order", "config": cfg.to_dict(),

@@ -1,8 +1,9 @@
 """ONNX Runtime inference of the face model: offline clips and batched streaming steps.
 
 CUDA when ONNX Runtime has it and ``device`` allows, else CPU. Both graphs share the weights, and
-the streaming step caches each block's past inputs, so a live stream costs one step per 10 ms frame
-and reproduces offline inference of the same audio and conditioning.
+the streaming step caches each block's past inputs, so a live stream costs one step per 20 ms and
+reproduces offline inference of the same audio and conditioning. Outputs are in the network's layout
+(the mouthClose slot carries bilabial closure): ``emobridge.model.output.to_arkit`` makes ARKit weights.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class FaceModel:
         if not meta_path.exists():
             raise ModelError(f"{folder}: no model.json; pass a folder written by `emobridge train export`")
         self.meta = json.loads(meta_path.read_text())
+        self.meta["folder"] = str(folder)
         if self.meta.get("format") != 1:
             raise ModelError(f"{folder}: model format {self.meta.get('format')} is not supported (expected 1)")
         options = ort.SessionOptions()

@@ -3,7 +3,8 @@
 Losses (weights in ``LOSS_WEIGHTS``):
     rec       per-channel L1, weighted toward the mouth
     velocity  L1 of frame-to-frame change (no jitter, no lag)
-    closure   on bilabials the lips must seal: mouthClose >= 0.9 jawOpen and no lip-parting channel
+    closure   the closure output (mouthClose slot, see model/output.py) follows the bilabial closure on
+              every frame, and no lip-parting channel opens where the lips seal
     emotion   a mapping network, trained on the targets, must recognise the crop's emotion in the output
     mouth     extra articulation L1 where mouth preservation asks the speaking mouth to stay exact
 """
@@ -24,6 +25,7 @@ from torch.func import functional_call
 from torch.nn import functional as F
 
 from emobridge.model.network import N_EMOTIONS, EmotionRecognizer, FaceNet, NetConfig
+from emobridge.model.output import CLOSURE_SLOT, to_network_layout
 from emobridge.rig import ARKIT_INDEX, face_tables
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,7 @@ def _channel_weights() -> torch.Tensor:
     w = torch.ones(52)
     mouth = face_tables()["articulation_channels"] + [n for n in face_tables()["arkit_names"] if n.startswith("mouth")]
     w[[ARKIT_INDEX[n] for n in set(mouth)]] = MOUTH_WEIGHT
+    w[CLOSURE_SLOT] = 0.0  # trained by the closure loss
     return w
 
 
@@ -107,22 +110,26 @@ def losses(net: FaceNet, recognizer: EmotionRecognizer, batch: dict[str, torch.T
     # The network emits frame t - la at input step t; feed it that frame's conditioning.
     cond = torch.cat([batch["cond"][:, :1].expand(-1, la, -1), batch["cond"][:, :-la]], dim=1)
     pred = net(batch["mel"], cond)[:, la:]
-    target = batch["target"][:, :-la]
     closure = batch["closure"][:, :-la]
+    target = to_network_layout(batch["target"][:, :-la], closure)
     activity = batch["activity"][:, :-la]
     mp = batch["cond"][:, :-la, N_EMOTIONS]
     err = (pred - target).abs()
     out = {"rec": (err * weights).mean() / weights.mean()}
     out["velocity"] = (pred.diff(dim=1) - target.diff(dim=1)).abs().mean() * 10
-    jaw, close = pred[..., ARKIT_INDEX["jawOpen"]], pred[..., ARKIT_INDEX["mouthClose"]]
+    # Closure is judged on every frame by squared error: a one-sided "reach 1 on bilabials" term teaches
+    # the net to predict closure everywhere, and L1 collapses this mostly-zero target to its median, 0.
+    # Its slot is left out of the L1 terms. Lip-parting channels must stay shut where the lips seal.
     opening = (pred.clamp(min=0) * _mask(face_tables()["lip_opening_channels"]).to(pred)).sum(-1)
     sealed = (closure > 0.5).float()
-    out["closure"] = ((F.relu(0.9 * jaw - close) + opening) * sealed).sum() / sealed.sum().clamp(min=1)
+    out["closure"] = (4.0 * F.mse_loss(pred[..., CLOSURE_SLOT], closure)
+                      + (opening * sealed).sum() / sealed.sum().clamp(min=1))
     emotion = batch["cond"][:, :, :N_EMOTIONS].mean(dim=1)
-    out["recognizer"] = F.mse_loss(recognizer(target), emotion)
+    out["recognizer"] = F.mse_loss(recognizer(target), emotion)  # sees the same layout as the output
     frozen = {k: v.detach() for k, v in recognizer.named_parameters()}
     out["emotion"] = F.mse_loss(functional_call(recognizer, frozen, (pred,)), emotion)
     articulation = _mask(face_tables()["articulation_channels"]).to(pred)
+    articulation[CLOSURE_SLOT] = 0.0
     out["mouth"] = (err * articulation * (mp * activity).unsqueeze(-1)).sum() / (articulation.sum() * err.shape[0]
                                                                                  * err.shape[1])
     out["total"] = sum(LOSS_WEIGHTS[k] * out[k] for k in LOSS_WEIGHTS) + out["recognizer"]

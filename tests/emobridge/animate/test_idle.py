@@ -44,3 +44,10 @@ def test_brows_rise_on_pitch_accents_only():
     assert brow[int(1.5 * FPS)] > 0.2 and brow[: FPS].max() == 0.0
     flat = Prosody(np.full(n, -20.0, np.float32), np.full(n, 120.0, np.float32))
     assert _pitch_accents(flat) == []
+
+
+def test_a_frame_does_not_depend_on_clip_length():
+    """Live streams and offline bakes of the same seed must agree frame by frame."""
+    short, long = idle_motion(TIMES[:600], FPS, None, seed=4), idle_motion(TIMES, FPS, None, seed=4)
+    np.testing.assert_array_equal(short.weights, long.weights[:600])
+    np.testing.assert_array_equal(short.head_rotation, long.head_rotation[:600])

@@ -26,3 +26,15 @@ def test_bench_step_prints_streams_per_batch(tiny_model_dir, capsys):
     assert main(["bench", "step", "--model", str(tiny_model_dir), "--batches", "1,4", "--steps", "5"]) == 0
     out = capsys.readouterr().out
     assert "real-time streams" in out and len(out.strip().splitlines()) == 4
+
+
+def test_bench_serve_drives_real_time_streams_and_prints_latency(tiny_model_dir, capsys, tmp_path):
+    out = tmp_path / "serve.json"
+    assert main(["bench", "serve", "--model", str(tiny_model_dir), "--streams", "2", "--duration", "1",
+                 "--threads", "1", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "achieved" in text and "p99" in text and "% CPU" in text
+    import json
+
+    result = json.loads(out.read_text())
+    assert result["errors"] == 0 and result["frames"] > 100 and result["fps_mean"] > 50

@@ -1,0 +1,83 @@
+"""`emobridge serve`: run the gRPC sidecar (Animate, Bake, GetInfo, health, reflection, metrics)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from emobridge.cli import CliError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="run the gRPC sidecar that animates many characters at once")
+    p.add_argument("--port", type=int, default=50051, help="gRPC port (default 50051; 0 = any free port)")
+    p.add_argument("--host", default="[::]", help="address to listen on (default all interfaces)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--model", type=Path, help="model folder (default: the bundled model)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="ONNX Runtime intra-op threads (default 1: batched steps are small, and the server's event "
+                        "loop needs the other cores; 0 = all cores)")
+    p.add_argument("--max-streams", type=int, default=64, help="concurrent Animate streams (default 64)")
+    p.add_argument("--max-stream-seconds", type=float, default=3600.0, help="audio per stream (default 3600)")
+    p.add_argument("--livelink", metavar="HOST:PORT", help="also send every stream as Live Link Face packets here")
+    p.add_argument("--subject", default="emobridge", help="Live Link subject name (default emobridge)")
+    p.add_argument("--allow-stream-livelink", action="store_true",
+                   help="let clients name their own Live Link target in StreamConfig.livelink")
+    p.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this HTTP port (/metrics)")
+    p.add_argument("--tick-ms", type=float, default=0.0,
+                   help="shortest scheduler tick: > 0 batches more streams per model call at that much latency "
+                        "(default 0: step as soon as audio is ready)")
+    p.add_argument("--grace", type=float, default=5.0, help="seconds live streams get to end on shutdown")
+    p.set_defaults(run=run)
+
+
+def _livelink(value: str | None, subject: str):
+    from emobridge.server import LiveLinkDefault
+
+    if not value:
+        return None
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise CliError(f"--livelink must be HOST:PORT (e.g. 192.168.1.20:11111), got {value!r}")
+    return LiveLinkDefault(host.strip("[]"), int(port), subject)
+
+
+def run(args: argparse.Namespace) -> int:
+    from emobridge.model import ModelError
+    from emobridge.server import Limits, start_server
+
+    if args.max_streams < 1:
+        raise CliError("--max-streams must be at least 1")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    events = logging.getLogger("emobridge.server.events")
+    events.addHandler(handler)
+    events.setLevel(logging.INFO)
+    events.propagate = False
+    limits = Limits(max_streams=args.max_streams, max_stream_seconds=args.max_stream_seconds)
+    livelink = _livelink(args.livelink, args.subject)
+
+    async def main() -> None:
+        try:
+            server = await start_server(args.model, port=args.port, host=args.host, device=args.device, limits=limits,
+                                        metrics_port=args.metrics_port, livelink=livelink,
+                                        allow_stream_livelink=args.allow_stream_livelink, threads=args.threads,
+                                        min_tick_s=args.tick_ms / 1000)
+        except ModelError as err:
+            raise CliError(str(err)) from None
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print(f"emobridge: serving on port {server.port}"
+              + (f", metrics on http://localhost:{server.metrics_port}/metrics" if server.metrics_port else ""),
+              file=sys.stderr, flush=True)
+        await stop.wait()
+        await server.stop(args.grace)
+
+    asyncio.run(main())
+    return 0

@@ -1,0 +1,40 @@
+"""The network's output layout and its conversion to ARKit weights.
+
+The network predicts ARKit-52 in canonical order except one slot: where ARKit has ``mouthClose``
+the network predicts the bilabial closure (0..1, "the lips are sealed now"). On a real rig mouthClose
+only seals the lips when it matches jawOpen (ARKit: lips together while the jaw is open), so a slightly
+blurred mouthClose regressed straight from audio never closes and a slightly high one never opens.
+Predicting closure and composing mouthClose = seal_ratio * closure * jawOpen here, with the lip-parting
+channels yielding to it, gives p/b/m that close and vowels that open on any rig (the procedural
+animator's own rule, see animate/expression.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emobridge.animate.coarticulation import tuning
+from emobridge.rig import ARKIT_INDEX, face_tables
+
+CLOSURE_SLOT = ARKIT_INDEX["mouthClose"]
+JAW = ARKIT_INDEX["jawOpen"]
+# Closure estimates from audio are soft; below LOW the lips stay apart, above HIGH they seal fully.
+CLOSURE_LOW, CLOSURE_HIGH = 0.25, 0.6
+
+
+def to_network_layout(arkit, closure):
+    """Training targets: ARKit frames [..., 52] with the mouthClose slot replaced by closure [...]."""
+    out = arkit.clone() if hasattr(arkit, "clone") else np.array(arkit, copy=True)
+    out[..., CLOSURE_SLOT] = closure
+    return out
+
+
+def to_arkit(raw: np.ndarray) -> np.ndarray:
+    """Network output [T, 52] -> ARKit weights [T, 52] in 0..1."""
+    face = np.clip(np.asarray(raw, dtype=np.float64), 0.0, 1.0)
+    x = np.clip((face[:, CLOSURE_SLOT] - CLOSURE_LOW) / (CLOSURE_HIGH - CLOSURE_LOW), 0.0, 1.0)
+    seal = x * x * (3 - 2 * x)  # smoothstep: a continuous, monotonic sharpening
+    opening = [ARKIT_INDEX[n] for n in face_tables()["lip_opening_channels"]]
+    face[:, opening] *= (1.0 - seal)[:, None]
+    face[:, CLOSURE_SLOT] = tuning()["closure"]["seal_ratio"] * seal * face[:, JAW]
+    return face.astype(np.float32)

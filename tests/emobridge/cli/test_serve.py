@@ -1,0 +1,74 @@
+"""`emobridge serve`: a real server process, streamed to by `emobridge stream`, stopped by SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from emobridge.cli import main
+
+pytest.importorskip("torch", reason="the tiny test model is exported with torch")
+
+
+@pytest.fixture
+def tiny_model_dir(tmp_path):
+    import torch
+
+    from emobridge.model.export import export
+    from emobridge.model.network import FaceNet, NetConfig
+
+    config = NetConfig(channels=8, dilations=(1, 2), emotion_dim=4, cond_dim=8, lookahead=2, stride=2)
+    torch.save({"net": FaceNet(config).state_dict(), "net_config": config.to_dict()}, tmp_path / "c.pt")
+    return export(tmp_path / "c.pt", tmp_path / "model")
+
+
+def _start(model_dir, *extra):
+    proc = subprocess.Popen([sys.executable, "-m", "emobridge", "serve", "--model", str(model_dir), "--port", "0",
+                             "--host", "127.0.0.1", *extra], stderr=subprocess.PIPE, text=True)
+    lines = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        lines.append(line)
+        match = re.search(r"serving on port (\d+)(?:, metrics on http://localhost:(\d+))?", line)
+        if match:
+            return proc, int(match.group(1)), match.group(2) and int(match.group(2)), lines
+        if not line and proc.poll() is not None:
+            break
+    proc.kill()
+    raise AssertionError("server did not start: " + "".join(lines))
+
+
+def test_serve_streams_logs_json_and_stops_on_sigterm(tiny_model_dir, tone_wav, tmp_path, capsys):
+    proc, port, metrics_port, lines = _start(tiny_model_dir, "--metrics-port", "0", "--max-streams", "3")
+    try:
+        out = tmp_path / "frames.json"
+        assert main(["stream", str(tone_wav(seconds=1.0)), "--server", f"127.0.0.1:{port}", "--emotion", "happy=0.5",
+                     "-o", str(out)]) == 0
+        doc = json.loads(out.read_text())
+        assert len(doc["frames"]) == 60 and len(doc["meta"]["receive_times"]) == 60
+        assert doc["emotion"][0][0] == pytest.approx(0.5) and doc["meta"]["frames_sent"] == 60
+        text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
+        assert "emobridge_frames_total 60" in text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    events = [json.loads(line) for line in "".join(lines).splitlines() + err.splitlines() if line.startswith("{")]
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "listening" and "stream_open" in kinds and "stream_close" in kinds and kinds[-1] == "shutdown"
+
+
+def test_serve_rejects_bad_arguments(tmp_path, capsys):
+    assert main(["serve", "--model", str(tmp_path), "--livelink", "nohostport"]) == 2
+    assert "HOST:PORT" in capsys.readouterr().err
+    assert main(["serve", "--model", str(tmp_path), "--port", "0"]) == 2
+    assert "model.json" in capsys.readouterr().err
+

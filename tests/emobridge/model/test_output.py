@@ -1,0 +1,33 @@
+import numpy as np
+
+from emobridge.model.output import CLOSURE_SLOT, JAW, to_arkit, to_network_layout
+from emobridge.rig import ARKIT_INDEX
+
+
+def _raw(closure: float, jaw: float = 0.4) -> np.ndarray:
+    raw = np.zeros((1, 52), np.float32)
+    raw[0, JAW], raw[0, CLOSURE_SLOT] = jaw, closure
+    raw[0, ARKIT_INDEX["mouthUpperUpLeft"]] = 0.3
+    return raw
+
+
+def test_confident_closure_seals_and_holds_lip_parting_channels_down():
+    face = to_arkit(_raw(0.9))
+    assert face[0, CLOSURE_SLOT] >= 0.85 * face[0, JAW]
+    assert face[0, ARKIT_INDEX["mouthUpperUpLeft"]] == 0
+
+
+def test_low_closure_leaves_the_mouth_open():
+    face = to_arkit(_raw(0.1))
+    assert face[0, CLOSURE_SLOT] == 0 and face[0, ARKIT_INDEX["mouthUpperUpLeft"]] > 0.29
+
+
+def test_sharpening_is_monotonic_and_continuous():
+    seals = [to_arkit(_raw(c))[0, CLOSURE_SLOT] for c in np.linspace(0, 1, 101)]
+    assert np.all(np.diff(seals) >= 0) and np.abs(np.diff(seals)).max() < 0.05
+
+
+def test_network_layout_swaps_in_closure():
+    arkit = np.full((3, 52), 0.2, np.float32)
+    out = to_network_layout(arkit, np.array([0, 0.5, 1]))
+    assert list(out[:, CLOSURE_SLOT]) == [0, 0.5, 1] and arkit[0, CLOSURE_SLOT] == np.float32(0.2)
