@@ -124,7 +124,7 @@ def extra_sets(model_dir: str | None) -> None:
         anim = animator.animate(load_audio(path))
         try:
             rows.append(ev.evaluate(anim.to_dict(), str(path), text=number_words(int(path.name.split("_")[0]))))
-        except RuntimeError:
+        except (RuntimeError, ValueError):  # the shared evaluator cannot align or lag-scan some short digits
             continue
     for metric in ("open_vowel", "corr", "bilabial_closure"):
         values = [r[metric] for r in rows if r.get(metric) is not None]
