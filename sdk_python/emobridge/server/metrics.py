@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
 
 
-class Metric:
+class Metric(ABC):
     kind = "untyped"
 
     def __init__(self, name: str, help_text: str) -> None:
         self.name, self.help = name, help_text
 
+    @abstractmethod
     def lines(self) -> list[str]:
-        raise NotImplementedError
+        """The metric's sample lines in Prometheus text format."""
 
     def render(self) -> str:
         return "\n".join([f"# HELP {self.name} {self.help}", f"# TYPE {self.name} {self.kind}", *self.lines()])
