@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES=(flite festival festvox-us-slt-hts festvox-kallpc16k espeak-ng sox libsndfile1 ffmpeg)
+APT_PACKAGES=(flite festival festvox-us-slt-hts festvox-kallpc16k espeak-ng sox libsndfile1 ffmpeg libportaudio2)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -25,6 +25,14 @@ PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q "setuptools<81" wheel
-.venv/bin/python -m pip install -q -e "sdk_python[dev,train]"
+.venv/bin/python -m pip install -q -e "sdk_python[dev,train,mic]" -e "export_tools[dev]"
 .venv/bin/python -m emobridge.wire
+# The Khronos glTF-Validator (npm) for the export tests; Node.js from Debian when it is missing.
+if ! command -v npm >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+if command -v npm >/dev/null 2>&1 && [ ! -d export_tools/node/node_modules/gltf-validator ]; then
+  sh export_tools/install_node_deps.sh >/dev/null || echo "setup: warning: npm install of gltf-validator failed" >&2
+fi
 echo "setup: ready. Try: .venv/bin/emobridge --help"

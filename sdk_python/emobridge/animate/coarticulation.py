@@ -60,6 +60,12 @@ def _target_vector(spec: dict[str, Any]) -> np.ndarray:
     return vec
 
 
+def phone_target(label: str) -> np.ndarray:
+    """The ARKit articulation pose [52] a phone pulls toward (its nucleus for a diphthong; SIL for unknown)."""
+    table = tuning()["phones"]
+    return _target_vector(table.get(label, table["SIL"]))
+
+
 def _segments(phones: list[Phone]) -> list[_Segment]:
     """Phones -> dominance segments; diphthongs split into a nucleus and a glide to their end vowel."""
     cfg = tuning()

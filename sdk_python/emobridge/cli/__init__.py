@@ -13,7 +13,7 @@ import logging
 import sys
 
 # Subcommand modules, in help order. Each adds its own parser.
-SUBCOMMANDS = ("bake", "render", "train", "bench", "eval", "serve", "stream", "mic")
+SUBCOMMANDS = ("bake", "render", "export", "preview", "train", "bench", "eval", "serve", "stream", "mic")
 
 
 class CliError(Exception):

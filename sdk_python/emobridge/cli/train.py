@@ -33,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     f.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    f.add_argument("--no-channel-augment", action="store_true",
+                   help="train on the corpus features as stored (no random spectral colouring or band masks)")
     f.set_defaults(run=run_fit)
 
     e = steps.add_parser("export", help="checkpoint -> ONNX model folder")
@@ -66,7 +68,8 @@ def run_fit(args: argparse.Namespace) -> int:
     if not args.corpus.is_dir():
         raise CliError(f"corpus folder not found: {args.corpus}; run `emobridge train corpus` first")
     ckpt = fit(FitConfig(corpus=str(args.corpus), out=str(args.out), steps=args.steps, batch=args.batch,
-                         crop=args.crop, lr=args.lr, seed=args.seed, device=args.device, threads=args.threads))
+                         crop=args.crop, lr=args.lr, seed=args.seed, device=args.device, threads=args.threads,
+                         augment=not args.no_channel_augment))
     summary = json.loads((args.out / "fit.json").read_text())
     print(f"{ckpt}: {summary['steps']} steps in {summary['wall_s']} s on {summary['device']}; "
           f"curve in {args.out / 'learning_curve.png'}")

@@ -1,7 +1,10 @@
 """The audio-to-face network (PyTorch; training and ONNX export only, inference runs in ONNX Runtime).
 
-A stack of causal dilated 1-D convolutions over log-mel frames (10 ms hop), each block modulated by
-FiLM from a conditioning vector: a learned emotion embedding, mouth preservation and a style vector.
+A stack of causal dilated 1-D convolutions over log-mel frames (10 ms hop). The first half of the blocks
+is the articulation trunk: it hears only the audio, and the lip closure head reads from it, so p/b/m
+closure cannot depend on emotion or style (an emotion change never opens or seals the lips). The second
+half is modulated by FiLM from a conditioning vector: a learned emotion embedding, mouth preservation
+and a style vector.
 The network steps every ``stride`` mel frames (20 ms) and emits ``stride`` face frames per step, which
 halves the cost of offline and live inference alike. Nothing looks ahead inside the network; lookahead
 is a fixed output delay of ``lookahead`` frames (frame t is predicted once mel frame t + lookahead has
@@ -20,6 +23,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from emobridge.model.output import CLOSURE_SLOT
+
 N_EMOTIONS = 7
 N_STYLE = 2
 COND_INPUTS = N_EMOTIONS + 1 + N_STYLE  # emotion, mouth_preservation, style
@@ -36,6 +41,11 @@ class NetConfig:
     lookahead: int = 8          # frames of 10 ms: 80 ms algorithmic latency (a multiple of stride)
     n_out: int = 52
     stride: int = 2             # mel frames per network step
+
+    @property
+    def trunk_blocks(self) -> int:
+        """Blocks before any conditioning (the articulation trunk the closure head reads)."""
+        return len(self.dilations) // 2
 
     @property
     def state_size(self) -> int:
@@ -69,7 +79,7 @@ class FaceNet(nn.Module):
         self.emotion = EmotionEmbedding(config.emotion_dim)
         self.cond = nn.Sequential(nn.Linear(config.emotion_dim + 1 + N_STYLE, config.cond_dim), nn.GELU(),
                                   nn.Linear(config.cond_dim, config.cond_dim), nn.GELU())
-        self.film = nn.Linear(config.cond_dim, 2 * c * len(config.dilations))
+        self.film = nn.Linear(config.cond_dim, 2 * c * self.conditioned_blocks)
         nn.init.zeros_(self.film.weight)
         nn.init.zeros_(self.film.bias)
         if config.lookahead % config.stride:
@@ -77,12 +87,32 @@ class FaceNet(nn.Module):
         self.inp = nn.Conv1d(config.n_mels * config.stride, c, 1)
         self.convs = nn.ModuleList(nn.Conv1d(c, c, config.kernel, dilation=d) for d in config.dilations)
         self.out = nn.Conv1d(c, config.n_out * config.stride, 1)
+        self.closure = nn.Conv1d(c, config.stride, 1)
+
+    @property
+    def conditioned_blocks(self) -> int:
+        return len(self.config.dilations) - self.config.trunk_blocks
+
+    def _block(self, i: int, y: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
+        """Block i's FiLM (none in the trunk); y [B, C, T], gamma/beta [B, T, blocks, C]."""
+        j = i - self.config.trunk_blocks
+        if j < 0:
+            return y
+        return y * (1 + gamma[:, :, j].transpose(1, 2)) + beta[:, :, j].transpose(1, 2)
+
+    def _heads(self, x: torch.Tensor, trunk: torch.Tensor) -> torch.Tensor:
+        """Face [B, C, S] and trunk [B, C, S] features -> [B, S * stride, n_out] with the closure slot
+        filled from the trunk."""
+        b = x.shape[0]
+        face = self.out(x).transpose(1, 2).reshape(b, -1, self.config.n_out)
+        closure = self.closure(trunk).transpose(1, 2).reshape(b, -1, 1)
+        return torch.cat([face[..., :CLOSURE_SLOT], closure, face[..., CLOSURE_SLOT + 1:]], dim=-1)
 
     def conditioning(self, cond: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """cond [..., COND_INPUTS] -> FiLM (gamma, beta), each [..., blocks, channels]."""
         emotion, rest = cond[..., :N_EMOTIONS], cond[..., N_EMOTIONS:]
         h = self.cond(torch.cat([self.emotion(emotion), rest], dim=-1))
-        gamma, beta = self.film(h).unflatten(-1, (2, len(self.config.dilations), self.config.channels)).unbind(-3)
+        gamma, beta = self.film(h).unflatten(-1, (2, self.conditioned_blocks, self.config.channels)).unbind(-3)
         return gamma, beta
 
     def forward(self, mel: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
@@ -92,13 +122,13 @@ class FaceNet(nn.Module):
         k = self.config.stride
         gamma, beta = self.conditioning(cond[:, k - 1::k])          # [B, T/k, blocks, C]
         x = ((mel - self.mel_mean) / self.mel_std).reshape(b, t // k, k * self.config.n_mels)
-        x = self.inp(x.transpose(1, 2))
+        x = trunk = self.inp(x.transpose(1, 2))
         for i, conv in enumerate(self.convs):
             pad = (self.config.kernel - 1) * conv.dilation[0]
-            y = conv(F.pad(x, (pad, 0)))
-            y = y * (1 + gamma[:, :, i].transpose(1, 2)) + beta[:, :, i].transpose(1, 2)
-            x = x + F.gelu(y)
-        return self.out(x).transpose(1, 2).reshape(b, t, self.config.n_out)
+            x = x + F.gelu(self._block(i, conv(F.pad(x, (pad, 0))), gamma, beta))
+            if i + 1 == self.config.trunk_blocks:
+                trunk = x
+        return self._heads(x, trunk)
 
     def step(self, mel: torch.Tensor, cond: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One step (``stride`` frames of 10 ms) for a batch of streams: mel [B, stride, n_mels],
@@ -107,16 +137,17 @@ class FaceNet(nn.Module):
         b = mel.shape[0]
         gamma, beta = self.conditioning(cond)                       # [B, blocks, C]
         x = ((mel - self.mel_mean) / self.mel_std).reshape(b, -1, 1)
-        x = self.inp(x)                                             # [B, C, 1]
+        x = trunk = self.inp(x)                                     # [B, C, 1]
         new_state, offset = [], 0
         for i, conv in enumerate(self.convs):
             keep = (self.config.kernel - 1) * conv.dilation[0]
             window = torch.cat([state[:, :, offset:offset + keep], x], dim=2)
             new_state.append(window[:, :, 1:])
             offset += keep
-            y = conv(window) * (1 + gamma[:, i].unsqueeze(-1)) + beta[:, i].unsqueeze(-1)
-            x = x + F.gelu(y)
-        return self.out(x).reshape(b, self.config.stride, self.config.n_out), torch.cat(new_state, dim=2)
+            x = x + F.gelu(self._block(i, conv(window), gamma.unsqueeze(1), beta.unsqueeze(1)))
+            if i + 1 == self.config.trunk_blocks:
+                trunk = x
+        return self._heads(x, trunk), torch.cat(new_state, dim=2)
 
 
 class EmotionRecognizer(nn.Module):

@@ -32,6 +32,7 @@ from emobridge.emotion.space import _ALIASES
 from emobridge.emotion.track import EmotionKeyframe
 from emobridge.model.runtime import FaceModel
 from emobridge.rig import ARKIT_NAMES
+from emobridge.rig.profile import RigProfile
 from emobridge.server.metrics import ServerMetrics, serve_metrics
 from emobridge.server.scheduler import Scheduler
 from emobridge.server.session import (
@@ -46,6 +47,7 @@ from emobridge.server.session import (
     fps_of,
     invalid,
     mouth_preservation_of,
+    rig_of,
     rig_profile_of,
     style_of,
     transition_of,
@@ -178,8 +180,9 @@ class EmoBridgeService:
             self.metrics.streams_total.inc()
             log_event("stream_open", stream=session.stream_id, peer=context.peer(), fps=session.fps,
                       sample_rate=session.sample_rate, seed=session.seed, active=len(self.active))
+            rig = rig_of(session.rig_profile)  # the wire carries the rig's shapes; Live Link stays ARKit
             yield pb.AnimateResponse(header=pb.StreamHeader(
-                blendshape_names=list(ARKIT_NAMES), fps=session.fps, model_name=self.model_name,
+                blendshape_names=list(rig.shape_names if rig else ARKIT_NAMES), fps=session.fps, model_name=self.model_name,
                 model_version=self.model_version, lookahead_ms=self.lookahead_ms, emotion_names=list(EMOTIONS),
                 stream_id=session.stream_id))
             reader = asyncio.get_running_loop().create_task(self._read(requests, session, room))
@@ -187,7 +190,7 @@ class EmoBridgeService:
                 while session.outbox:
                     frame = session.outbox.popleft()
                     self.scheduler.wake()  # room in the outbound queue may make the stream ready again
-                    yield pb.AnimateResponse(frame=self._frame_message(frame))
+                    yield pb.AnimateResponse(frame=self._frame_message(frame, rig))
                     session.frames_sent += 1
                     self.metrics.frames.inc()
                     if session.livelink is not None:
@@ -300,8 +303,9 @@ class EmoBridgeService:
             session.notify()
 
     @staticmethod
-    def _frame_message(f: OutFrame) -> pb.Frame:
-        return pb.Frame(index=f.index, time_seconds=f.time_seconds, weights=f.weights.tolist(),
+    def _frame_message(f: OutFrame, rig: RigProfile | None) -> pb.Frame:
+        weights = rig.apply(f.weights[None])[0] if rig else f.weights
+        return pb.Frame(index=f.index, time_seconds=f.time_seconds, weights=weights.tolist(),
                         head=pb.Rotation(yaw=float(f.head[0]), pitch=float(f.head[1]), roll=float(f.head[2])),
                         emotion=f.emotion.tolist())
 
@@ -325,7 +329,9 @@ class EmoBridgeService:
         n = len(anim.frames)
         head = anim.head_rotation if anim.head_rotation is not None else np.zeros((n, 3), np.float32)
         emotion = anim.emotion if anim.emotion is not None else np.zeros((n, len(EMOTIONS)), np.float32)
-        frames = [pb.Frame(index=i, time_seconds=i / anim.fps, weights=anim.frames[i].tolist(),
+        rig = rig_of(request.rig_profile)
+        weights = rig.apply(anim.frames) if rig else anim.frames
+        frames = [pb.Frame(index=i, time_seconds=i / anim.fps, weights=weights[i].tolist(),
                            head=pb.Rotation(yaw=float(head[i, 0]), pitch=float(head[i, 1]), roll=float(head[i, 2])),
                            emotion=emotion[i].tolist()) for i in range(n)]
         route = str(anim.meta.get("route", ""))
@@ -333,7 +339,8 @@ class EmoBridgeService:
         log_event("bake", peer=context.peer(), route=route, audio_seconds=round(duration, 3), frames=n,
                   seconds=round(time.monotonic() - started, 3))
         return pb.BakeResponse(
-            animation=pb.Animation(blendshape_names=list(anim.blendshape_names), fps=anim.fps, frames=frames,
+            animation=pb.Animation(blendshape_names=list(rig.shape_names if rig else anim.blendshape_names), fps=anim.fps,
+                                   frames=frames,
                                    emotion_names=list(EMOTIONS)),
             meta=pb.BakeMeta(route=route, duration_seconds=duration,
                              model_name=self.model_name if route == "model" else "",

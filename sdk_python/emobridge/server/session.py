@@ -32,10 +32,11 @@ from emobridge.emotion.space import EmotionError, parse_emotion
 from emobridge.emotion.track import DEFAULT_TRANSITION_S
 from emobridge.emotion.transition import DampedEmotion
 from emobridge.model.runtime import SILENCE_MEL, FaceModel
+from emobridge.rig.profile import RigProfile, builtin_profiles, load_profile
 
 ENCODINGS = {1: ("pcm_s16le", 2), 2: ("f32le", 4)}  # AudioEncoding value -> (decode_pcm name, bytes per sample)
 SAMPLE_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
-RIG_PROFILES = ("", "arkit")
+RIG_PROFILES = ("", *builtin_profiles())  # "" = the plain ARKit rig
 IDLE_BLOCK = 256  # output frames of idle motion computed at a time
 
 
@@ -144,6 +145,11 @@ def rig_profile_of(name: str) -> str:
     if name not in RIG_PROFILES:
         raise invalid(f"unknown rig_profile {name!r}; GetInfo lists the rig profiles (\"\" = plain ARKit)")
     return name
+
+
+def rig_of(name: str) -> RigProfile | None:
+    """The built-in profile a (validated) rig_profile names; None for the plain ARKit rig."""
+    return load_profile(name) if name else None
 
 
 class EmotionTimeline:

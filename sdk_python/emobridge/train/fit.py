@@ -4,7 +4,7 @@ Losses (weights in ``LOSS_WEIGHTS``):
     rec       per-channel L1, weighted toward the mouth
     velocity  L1 of frame-to-frame change (no jitter, no lag)
     closure   the closure output (mouthClose slot, see model/output.py) follows the bilabial closure on
-              every frame, and no lip-parting channel opens where the lips seal
+              every frame (squared error)
     emotion   a mapping network, trained on the targets, must recognise the crop's emotion in the output
     mouth     extra articulation L1 where mouth preservation asks the speaking mouth to stay exact
 """
@@ -47,6 +47,7 @@ class FitConfig:
     val_every: int = 250
     threads: int = 0             # 0 = torch default
     stop_at: int | None = None   # end this run early at this step (resume later); the schedule still spans steps
+    augment: bool = True         # channel colouring and band masks on the training crops (channel_augment)
 
 
 class Corpus:
@@ -69,13 +70,15 @@ class Corpus:
                 base += int(off[-1])
         self.data = {k: np.concatenate(v) for k, v in parts.items()}
         self.clips = np.stack([starts, ends], axis=1)
+        self.mel_mean = self.data["mel"].mean(axis=0, dtype=np.float64).astype(np.float32)
 
     def split(self, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
         order = np.random.default_rng(seed).permutation(len(self.clips))
         n_val = max(1, int(len(order) * val_fraction))
         return self.clips[order[n_val:]], self.clips[order[:n_val]]
 
-    def batch(self, clips: np.ndarray, size: int, crop: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+    def batch(self, clips: np.ndarray, size: int, crop: int, rng: np.random.Generator,
+              augment: bool = False) -> dict[str, torch.Tensor]:
         lengths = clips[:, 1] - clips[:, 0]
         picks = rng.choice(len(clips), size=size, p=lengths / lengths.sum())
         out = {k: np.zeros((size, crop) + v.shape[1:], np.float32) for k, v in self.data.items()}
@@ -87,7 +90,28 @@ class Corpus:
                 out[k][row, : stop - begin] = v[begin:stop]
                 if stop - begin < crop and k == "cond":  # padding keeps the clip's last conditioning
                     out[k][row, stop - begin:] = v[stop - 1]
+            if augment:
+                channel_augment(out["mel"][row], rng, self.mel_mean)
         return {k: torch.from_numpy(v) for k, v in out.items()}
+
+
+def channel_augment(mel: np.ndarray, rng: np.random.Generator, band_mean: np.ndarray) -> None:
+    """In place on one crop [T, n_mels] of log-mel: the colouring of a microphone and room that no TTS
+    voice has (a random spectral tilt and a smooth random EQ, in natural-log units) and, half the time,
+    a masked band of up to 8 mel bands (SpecAugment), so the net does not lean on a voice's spectral
+    fine print. Time is never masked: the closure labels live in time."""
+    if rng.random() < 0.2:
+        return
+    bands = np.linspace(-0.5, 0.5, mel.shape[1])
+    curve = rng.uniform(-2.5, 2.5) * bands
+    for _ in range(3):
+        centre, width = rng.uniform(-0.5, 0.5), rng.uniform(0.04, 0.2)
+        curve = curve + rng.normal(0.0, 0.35) * np.exp(-0.5 * ((bands - centre) / width) ** 2)
+    mel += curve.astype(np.float32)
+    if rng.random() < 0.5:
+        lo = int(rng.integers(0, mel.shape[1] - 8))
+        hi = lo + int(rng.integers(1, 9))
+        mel[:, lo:hi] = band_mean[lo:hi]
 
 
 def _channel_weights() -> torch.Tensor:
@@ -119,11 +143,10 @@ def losses(net: FaceNet, recognizer: EmotionRecognizer, batch: dict[str, torch.T
     out["velocity"] = (pred.diff(dim=1) - target.diff(dim=1)).abs().mean() * 10
     # Closure is judged on every frame by squared error: a one-sided "reach 1 on bilabials" term teaches
     # the net to predict closure everywhere, and L1 collapses this mostly-zero target to its median, 0.
-    # Its slot is left out of the L1 terms. Lip-parting channels must stay shut where the lips seal.
-    opening = (pred.clamp(min=0) * _mask(face_tables()["lip_opening_channels"]).to(pred)).sum(-1)
-    sealed = (closure > 0.5).float()
-    out["closure"] = (4.0 * F.mse_loss(pred[..., CLOSURE_SLOT], closure)
-                      + (opening * sealed).sum() / sealed.sum().clamp(min=1))
+    # Its slot is left out of the L1 terms. (No extra penalty on lip-parting channels where the lips seal:
+    # the targets already yield there and to_arkit enforces it; such a penalty, summed over channels,
+    # outweighed the reconstruction of a sneer or a raised upper lip and taught the net never to make them.)
+    out["closure"] = 4.0 * F.mse_loss(pred[..., CLOSURE_SLOT], closure)
     emotion = batch["cond"][:, :, :N_EMOTIONS].mean(dim=1)
     out["recognizer"] = F.mse_loss(recognizer(target), emotion)  # sees the same layout as the output
     frozen = {k: v.detach() for k, v in recognizer.named_parameters()}
@@ -198,7 +221,7 @@ def fit(cfg: FitConfig, net_config: NetConfig | None = None, progress: bool = Tr
             t0 = time.perf_counter()
             for group in opt.param_groups:
                 group["lr"] = _lr(step, cfg)
-            batch = {k: v.to(device) for k, v in corpus.batch(train_clips, cfg.batch, cfg.crop, rng).items()}
+            batch = {k: v.to(device) for k, v in corpus.batch(train_clips, cfg.batch, cfg.crop, rng, cfg.augment).items()}
             parts = losses(net, recognizer, batch, weights)
             opt.zero_grad(set_to_none=True)
             parts["total"].backward()

@@ -52,3 +52,15 @@ def test_lookahead_must_be_a_multiple_of_stride():
 def test_recognizer_pools_over_time():
     out = EmotionRecognizer()(torch.rand(4, 17, 52))
     assert out.shape == (4, 7)
+
+
+def test_closure_hears_only_the_audio():
+    from emobridge.model.output import CLOSURE_SLOT
+
+    net = _net()
+    mel = torch.randn(2, 40, 80)
+    calm, excited = torch.zeros(2, 40, COND_INPUTS), torch.rand(2, 40, COND_INPUTS)
+    with torch.no_grad():
+        a, b = net(mel, calm), net(mel, excited)
+    assert torch.equal(a[..., CLOSURE_SLOT], b[..., CLOSURE_SLOT])  # emotion and style never move the lips' seal
+    assert not torch.allclose(a, b)  # ...but they do move the face

@@ -11,10 +11,11 @@ def _raw(closure: float, jaw: float = 0.4) -> np.ndarray:
     return raw
 
 
-def test_confident_closure_seals_and_holds_lip_parting_channels_down():
+def test_confident_closure_seals_and_leaves_other_channels_as_predicted():
     face = to_arkit(_raw(0.9))
     assert face[0, CLOSURE_SLOT] >= 0.85 * face[0, JAW]
-    assert face[0, ARKIT_INDEX["mouthUpperUpLeft"]] == 0
+    # The network's own lip-parting channels already yield to the seal; gating them again made emotions flicker.
+    assert np.isclose(face[0, ARKIT_INDEX["mouthUpperUpLeft"]], 0.3)
 
 
 def test_low_closure_leaves_the_mouth_open():

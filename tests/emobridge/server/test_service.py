@@ -397,3 +397,26 @@ def test_a_stream_past_its_longest_duration_ends_with_max_duration(make_server, 
     assert stream.end.reason == pb.END_REASON_MAX_DURATION and "limited" in stream.end.message
     assert stream.end.audio_seconds == pytest.approx(0.52) and len(frames) == stream.end.frames_sent == 31
     assert srv.wait_idle()
+
+
+def test_rig_profile_renames_the_stream_and_the_bake(server, speech):
+    from emobridge.rig.profile import load_profile
+
+    ict = load_profile("ict_facekit")
+    pcm = (np.clip(speech[:16000], -1, 1) * 32767).astype("<i2").tobytes()
+    plain, _ = _raw_animate(server.address, [m.SerializeToString() for m in
+                                             [_config(), _audio(pcm), END]])
+    rigged, err = _raw_animate(server.address, [m.SerializeToString() for m in
+                                                [_config(rig_profile="ict_facekit"), _audio(pcm), END]])
+    assert err is None and tuple(rigged[0].header.blendshape_names) == ict.shape_names
+    arkit = np.array([r.frame.weights for r in plain if r.HasField("frame")])
+    rig = np.array([r.frame.weights for r in rigged if r.HasField("frame")])
+    assert rig.shape == (len(arkit), 53) and np.allclose(rig, ict.apply(arkit), atol=1e-6)
+    with EmoBridgeClient(server.address, timeout=30) as client:
+        info = client.info()
+        baked = client.bake_raw(pb.BakeRequest(pcm=pb.PcmAudio(data=pcm, encoding=1, sample_rate=16000),
+                                               rig_profile="vrm_perfect_sync"))
+        assert "ict_facekit" in info.rig_profiles and baked.animation.blendshape_names[0] == "EyeBlinkLeft"
+        with pytest.raises(grpc.RpcError) as bad:
+            client.bake_raw(pb.BakeRequest(pcm=pb.PcmAudio(data=pcm, encoding=1, sample_rate=16000), rig_profile="nope"))
+        assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "rig_profile" in bad.value.details()

@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 
 from emobridge.model.network import NetConfig  # noqa: E402
 from emobridge.train.corpus import ClipSpec, _write_shard, build_clip  # noqa: E402
-from emobridge.train.fit import Corpus, FitConfig, fit  # noqa: E402
+from emobridge.train.fit import Corpus, FitConfig, channel_augment, fit  # noqa: E402
 
 TINY = NetConfig(channels=16, dilations=(1, 2), emotion_dim=4, cond_dim=8, lookahead=2, stride=2)
 
@@ -51,3 +51,25 @@ def test_resumed_training_matches_uninterrupted(corpus, tmp_path):
 def test_missing_corpus_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="emobridge train corpus"):
         fit(_cfg(tmp_path, tmp_path / "out", 2), TINY, progress=False)
+
+
+def test_channel_augment_colours_bands_not_time():
+    mel = np.random.default_rng(0).normal(-5, 2, (50, 80)).astype(np.float32)
+    band_mean = np.full(80, -7.0, np.float32)
+    outs = []
+    for _ in range(2):
+        out = mel.copy()
+        channel_augment(out, np.random.default_rng(11), band_mean)
+        outs.append(out)
+    assert np.array_equal(outs[0], outs[1])  # seeded
+    change = outs[0] - mel
+    masked = np.all(outs[0] == -7.0, axis=0)
+    # Every frame gets the same colouring (a fixed microphone), so timing cues are untouched.
+    assert np.allclose(change[:, ~masked], change[0, ~masked], atol=1e-5)
+    assert masked.sum() <= 8
+    untouched = 0
+    for seed in range(40):
+        out = mel.copy()
+        channel_augment(out, np.random.default_rng(seed), band_mean)
+        untouched += np.array_equal(out, mel)
+    assert 0 < untouched < 20  # about a fifth of the crops stay clean

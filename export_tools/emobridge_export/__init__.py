@@ -1,0 +1,45 @@
+"""emobridge export tools: turn animation JSON (ARKit-52) into what each engine imports, and retarget FLAME.
+
+Owns the file formats, not the face: every exporter takes an ``emobridge.animation.Animation`` and an
+optional ``emobridge.rig.profile.RigProfile`` (which blendshape names and values the target rig gets) and
+writes one file. ``emobridge export FORMAT IN.json -o OUT [--rig PROFILE]`` is the command line over
+``EXPORTERS``; each module is also a plain library.
+
+    unity-anim     unity_anim.export_unity_anim        Unity AnimationClip (.anim YAML)
+    gltf           gltf.export_gltf                     glTF 2.0 / GLB head with morph-target animation
+    livelink-csv   livelink_csv.export_livelink_csv    Live Link Face CSV take (+ read_livelink_csv)
+    unreal-curves  unreal_curves.export_unreal_curves  Unreal curve table CSV
+    visemes        visemes.export_visemes              the 15 Oculus visemes per frame (CSV or JSON)
+
+FLAME <-> ARKit retargeting lives in ``flame`` and previews (video / PNG strip) in ``preview``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+
+EXPORTERS: dict[str, tuple[str, str, str]] = {
+    # format: (module, function, default file suffix)
+    "unity-anim": ("emobridge_export.unity_anim", "export_unity_anim", ".anim"),
+    "gltf": ("emobridge_export.gltf", "export_gltf", ".glb"),
+    "livelink-csv": ("emobridge_export.livelink_csv", "export_livelink_csv", ".csv"),
+    "unreal-curves": ("emobridge_export.unreal_curves", "export_unreal_curves", ".csv"),
+    "visemes": ("emobridge_export.visemes", "export_visemes", ".csv"),
+}
+
+
+class ExportError(ValueError):
+    """An export that cannot be written as asked; the message says what to change."""
+
+
+def exporter(fmt: str) -> Callable[..., Path]:
+    """The export function of a format: ``fn(animation, out_path, rig=None, **options) -> Path``."""
+    if fmt not in EXPORTERS:
+        raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORTERS)}")
+    module, function, _suffix = EXPORTERS[fmt]
+    return getattr(importlib.import_module(module), function)
+
+
+__all__ = ["EXPORTERS", "ExportError", "exporter"]
