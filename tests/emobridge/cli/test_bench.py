@@ -5,18 +5,6 @@ from emobridge.cli import main
 pytest.importorskip("torch", reason="the tiny test model is exported with torch")
 
 
-@pytest.fixture
-def tiny_model_dir(tmp_path):
-    import torch
-
-    from emobridge.model.export import export
-    from emobridge.model.network import FaceNet, NetConfig
-
-    config = NetConfig(channels=8, dilations=(1, 2), emotion_dim=4, cond_dim=8, lookahead=2, stride=2)
-    torch.save({"net": FaceNet(config).state_dict(), "net_config": config.to_dict()}, tmp_path / "c.pt")
-    return export(tmp_path / "c.pt", tmp_path / "model")
-
-
 def test_bench_bake_prints_a_real_time_ratio(tiny_model_dir, capsys):
     assert main(["bench", "bake", "--model", str(tiny_model_dir), "--seconds", "5", "--repeat", "1"]) == 0
     assert "x real time per process" in capsys.readouterr().out

@@ -18,7 +18,6 @@ _here = Path(__file__).parents[1]
 _spec = importlib.util.spec_from_file_location("_emobridge_server_conftest_mic", _here / "server" / "conftest.py")
 _server = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_server)
-tiny_model_dir = _server.tiny_model_dir
 _mic_spec = importlib.util.spec_from_file_location("_emobridge_test_mic", _here / "audio" / "test_mic.py")
 _mic = importlib.util.module_from_spec(_mic_spec)
 _mic_spec.loader.exec_module(_mic)

@@ -17,18 +17,6 @@ from emobridge.cli import main
 pytest.importorskip("torch", reason="the tiny test model is exported with torch")
 
 
-@pytest.fixture
-def tiny_model_dir(tmp_path):
-    import torch
-
-    from emobridge.model.export import export
-    from emobridge.model.network import FaceNet, NetConfig
-
-    config = NetConfig(channels=8, dilations=(1, 2), emotion_dim=4, cond_dim=8, lookahead=2, stride=2)
-    torch.save({"net": FaceNet(config).state_dict(), "net_config": config.to_dict()}, tmp_path / "c.pt")
-    return export(tmp_path / "c.pt", tmp_path / "model")
-
-
 def _start(model_dir, *extra):
     proc = subprocess.Popen([sys.executable, "-m", "emobridge", "serve", "--model", str(model_dir), "--port", "0",
                              "--host", "127.0.0.1", *extra], stderr=subprocess.PIPE, text=True)

@@ -16,7 +16,6 @@ _spec = importlib.util.spec_from_file_location("_emobridge_server_conftest_cli",
                                                Path(__file__).parents[1] / "server" / "conftest.py")
 _server = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_server)
-tiny_model_dir = _server.tiny_model_dir
 
 
 def test_realtime_stream_records_frames_as_they_arrive(tiny_model_dir, tone_wav, tmp_path, capsys):

@@ -1,4 +1,4 @@
-"""The server tests' fixtures (tiny model, speech, a sidecar on localhost), shared by loading that conftest."""
+"""The server tests' fixtures (speech, a sidecar on localhost), shared by loading that conftest."""
 
 import importlib.util
 from pathlib import Path
@@ -8,7 +8,6 @@ _server = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_server)
 
 ServerThread = _server.ServerThread
-tiny_model_dir = _server.tiny_model_dir
 speech = _server.speech
 server = _server.server
 make_server = _server.make_server

@@ -1,4 +1,4 @@
-"""A tiny random model exported to ONNX and a real sidecar on a free localhost port, run in a background loop."""
+"""A real sidecar (on the tiny model of tests/conftest.py) on a free localhost port, run in a background loop."""
 
 from __future__ import annotations
 
@@ -12,21 +12,6 @@ import pytest
 torch = pytest.importorskip("torch", reason="exporting the tiny test model needs the train extra (torch)")
 
 REPO = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory) -> Path:
-    from emobridge.model.export import export
-    from emobridge.model.network import FaceNet, NetConfig
-
-    torch.manual_seed(0)
-    config = NetConfig(channels=16, dilations=(1, 2, 4), emotion_dim=4, cond_dim=8, lookahead=4, stride=2)
-    net = FaceNet(config)
-    for p in net.film.parameters():  # FiLM starts at zero; make conditioning matter for the tests
-        torch.nn.init.normal_(p, std=0.2)
-    root = tmp_path_factory.mktemp("tiny_server_model")
-    torch.save({"net": net.state_dict(), "net_config": config.to_dict()}, root / "checkpoint.pt")
-    return export(root / "checkpoint.pt", root / "model", {"note": "random weights for tests"})
 
 
 @pytest.fixture(scope="session")
