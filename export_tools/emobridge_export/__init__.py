@@ -17,8 +17,13 @@ FLAME <-> ARKit retargeting lives in ``flame`` and previews (video / PNG strip) 
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
+
+from emobridge.rig.profile import RigProfile, RigProfileError, load_profile
 
 EXPORTERS: dict[str, tuple[str, str, str]] = {
     # format: (module, function, default file suffix)
@@ -34,6 +39,16 @@ class ExportError(ValueError):
     """An export that cannot be written as asked; the message says what to change."""
 
 
+def rig_shapes(rig: RigProfile | str | os.PathLike[str], frames: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
+    """A rig's shape names and values [T, K] for ARKit frames [T, 52]; ``rig`` is a profile, a built-in name or
+    a profile file."""
+    try:
+        profile = rig if isinstance(rig, RigProfile) else load_profile(rig)
+        return profile.shape_names, profile.apply(frames)
+    except (RigProfileError, ValueError) as err:
+        raise ExportError(f"rig profile cannot be used: {err}") from None
+
+
 def exporter(fmt: str) -> Callable[..., Path]:
     """The export function of a format: ``fn(animation, out_path, rig=None, **options) -> Path``."""
     if fmt not in EXPORTERS:
@@ -42,4 +57,4 @@ def exporter(fmt: str) -> Callable[..., Path]:
     return getattr(importlib.import_module(module), function)
 
 
-__all__ = ["EXPORTERS", "ExportError", "exporter"]
+__all__ = ["EXPORTERS", "ExportError", "exporter", "rig_shapes"]

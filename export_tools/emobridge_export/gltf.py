@@ -39,8 +39,8 @@ import numpy as np
 from emobridge.animation import Animation
 from emobridge.render.mesh import FaceMesh, resolve_mesh_path
 from emobridge.rig import ARKIT_INDEX, UnknownBlendshapeError, canonical_name
-from emobridge.rig.profile import RigProfile, RigProfileError, load_profile
-from emobridge_export import ExportError
+from emobridge.rig.profile import RigProfile
+from emobridge_export import ExportError, rig_shapes
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +110,8 @@ def _names_and_weights(animation: Animation, rig: RigProfile | str | os.PathLike
         if len(names) != frames.shape[1]:
             raise ExportError(f"animation has {len(names)} blendshape names but {frames.shape[1]} values per frame")
         return names, frames
-    try:
-        profile = rig if isinstance(rig, RigProfile) else load_profile(rig)
-        return list(profile.shape_names), profile.apply(frames)
-    except (RigProfileError, ValueError) as err:
-        raise ExportError(f"rig profile cannot be used: {err}") from None
+    names, values = rig_shapes(rig, frames)
+    return list(names), values
 
 
 # -- geometry ------------------------------------------------------------------------------------------

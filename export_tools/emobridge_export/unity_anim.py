@@ -20,8 +20,8 @@ import numpy as np
 
 from emobridge.animation import Animation
 from emobridge.rig import ARKIT_INDEX, ARKIT_NAMES, UnknownBlendshapeError, canonical_name
-from emobridge.rig.profile import RigProfile, RigProfileError, load_profile
-from emobridge_export import ExportError
+from emobridge.rig.profile import RigProfile
+from emobridge_export import ExportError, rig_shapes
 
 SKINNED_MESH_RENDERER = 137  # Unity class ID of the component that owns blendshape weights
 BLENDSHAPE_BINDING = 20      # genericBindings customType of "blendShape.<name>" attributes
@@ -80,11 +80,7 @@ def export_unity_anim(animation: Animation, out: str | os.PathLike[str], rig: Ri
     if rig is None:
         names, weights = ARKIT_NAMES, frames
     else:
-        try:
-            profile = rig if isinstance(rig, RigProfile) else load_profile(rig)
-        except RigProfileError as err:
-            raise ExportError(str(err)) from None
-        names, weights = profile.shape_names, profile.apply(frames)
+        names, weights = rig_shapes(rig, frames)
 
     # Reduce on exactly what Unity will store (float32), so the tolerance holds for the file, not our copy.
     times = (np.arange(len(weights)) / fps).astype(np.float32)

@@ -14,12 +14,15 @@ from pathlib import Path
 from emobridge.animation import Animation
 from emobridge.rig import ARKIT_NAMES, pascal_name
 from emobridge.rig.profile import RigProfile
+from emobridge_export import rig_shapes
 
 
 def export_unreal_curves(animation: Animation, out: str | Path, rig: RigProfile | None = None) -> Path:
     out = Path(out)
-    names = rig.shape_names if rig else tuple(pascal_name(n) for n in ARKIT_NAMES)
-    values = rig.apply(animation.frames) if rig else animation.frames
+    if rig is None:
+        names, values = tuple(pascal_name(n) for n in ARKIT_NAMES), animation.frames
+    else:
+        names, values = rig_shapes(rig, animation.frames)
     times = [i / animation.fps for i in range(len(values))]
     lines = [",".join(["---", *(f"{t:.6g}" for t in times)])]
     for j, name in enumerate(names):

@@ -137,26 +137,49 @@ def animation_of(response) -> Animation:
     )
 
 
-class FrameStream:
-    """Iterate for frames; ``header`` and ``end`` fill in as they arrive."""
+class _Responses:
+    """Sorts Animate responses: ``header`` and ``end`` are kept as they arrive, frames are handed on."""
 
-    def __init__(self, responses) -> None:
-        self._responses = responses
+    def __init__(self, call) -> None:
+        self.call = call
         self.header = None
         self.end = None
 
-    def __iter__(self) -> Iterator:
-        for response in self._responses:
-            kind = response.WhichOneof("kind")
-            if kind == "header":
-                self.header = response.header
-            elif kind == "frame":
-                yield response.frame
-            elif kind == "end":
-                self.end = response.end
+    def _frame_of(self, response):
+        kind = response.WhichOneof("kind")
+        if kind == "header":
+            self.header = response.header
+        elif kind == "end":
+            self.end = response.end
+        return response.frame if kind == "frame" else None
 
     def cancel(self) -> None:
-        self._responses.cancel()
+        self.call.cancel()
+
+
+class _Pacer:
+    """Real-time pacing of audio requests: how long to wait so each chunk leaves at its audio time."""
+
+    def __init__(self, bytes_per_second: float) -> None:
+        self.bytes_per_second = bytes_per_second
+        self.start, self.sent = time.monotonic(), 0.0
+
+    def wait(self, request) -> float:
+        if request.WhichOneof("kind") != "audio":
+            return 0.0
+        wait = self.start + self.sent - time.monotonic()
+        self.sent += len(request.audio.data) / self.bytes_per_second
+        return wait
+
+
+class FrameStream(_Responses):
+    """Iterate for frames; ``header`` and ``end`` fill in as they arrive."""
+
+    def __iter__(self) -> Iterator:
+        for response in self.call:
+            frame = self._frame_of(response)
+            if frame is not None:
+                yield frame
 
 
 class EmoBridgeClient:
@@ -190,18 +213,16 @@ class EmoBridgeClient:
         """Open an Animate stream fed from ``items``; with ``realtime`` audio chunks leave at their audio time."""
         pb = _pb()
         first = _config(sample_rate, fps, emotion, seed, encoding, channels, mouth_preservation, livelink)
-        width = (4 if encoding == "f32le" else 2) * channels
+        bytes_per_second = (4 if encoding == "f32le" else 2) * channels * sample_rate
 
         def requests():
             yield first
-            start, sent = time.monotonic(), 0.0
+            pacer = _Pacer(bytes_per_second)
             for item in items:
                 request = _request(item)
-                if realtime and request.WhichOneof("kind") == "audio":
-                    wait = start + sent - time.monotonic()
-                    if wait > 0:
-                        time.sleep(wait)
-                    sent += len(request.audio.data) / width / sample_rate
+                wait = pacer.wait(request) if realtime else 0.0
+                if wait > 0:
+                    time.sleep(wait)
                 yield request
             if end_of_audio:
                 yield pb.AnimateRequest(end_of_audio=pb.EndOfAudio())
@@ -218,24 +239,12 @@ class EmoBridgeClient:
         self.close()
 
 
-class AsyncFrameStream:
-    def __init__(self, call) -> None:
-        self.call = call
-        self.header = None
-        self.end = None
-
+class AsyncFrameStream(_Responses):
     async def __aiter__(self):
         async for response in self.call:
-            kind = response.WhichOneof("kind")
-            if kind == "header":
-                self.header = response.header
-            elif kind == "frame":
-                yield response.frame
-            elif kind == "end":
-                self.end = response.end
-
-    def cancel(self) -> None:
-        self.call.cancel()
+            frame = self._frame_of(response)
+            if frame is not None:
+                yield frame
 
 
 class AsyncEmoBridgeClient:
@@ -262,11 +271,11 @@ class AsyncEmoBridgeClient:
                realtime: bool = False, livelink: Mapping[str, object] | None = None) -> AsyncFrameStream:
         pb = _pb()
         first = _config(sample_rate, fps, emotion, seed, encoding, channels, mouth_preservation, livelink)
-        width = (4 if encoding == "f32le" else 2) * channels
+        bytes_per_second = (4 if encoding == "f32le" else 2) * channels * sample_rate
 
         async def requests():
             yield first
-            start, sent = time.monotonic(), 0.0
+            pacer = _Pacer(bytes_per_second)
 
             async def each():
                 if hasattr(items, "__aiter__"):
@@ -278,11 +287,9 @@ class AsyncEmoBridgeClient:
 
             async for item in each():
                 request = _request(item)
-                if realtime and request.WhichOneof("kind") == "audio":
-                    wait = start + sent - time.monotonic()
-                    if wait > 0:
-                        await asyncio.sleep(wait)
-                    sent += len(request.audio.data) / width / sample_rate
+                wait = pacer.wait(request) if realtime else 0.0
+                if wait > 0:
+                    await asyncio.sleep(wait)
                 yield request
             yield pb.AnimateRequest(end_of_audio=pb.EndOfAudio())
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from emobridge.rig import ARKIT_NAMES, NUM_BLENDSHAPES
+from emobridge.rig import NUM_BLENDSHAPES
+from emobridge.rig.profile import load_profile
 
 MESH_ENV = "EMOBRIDGE_ICT_MESH"
 MESH_RELATIVE = Path("shared/data/mesh/ict_facekit/ict_facekit_expressions.npz")
@@ -80,28 +81,14 @@ def resolve_mesh_path(path: str | os.PathLike[str] | None = None, *, search_from
     return found
 
 
-def _ict_name(arkit: str) -> str:
-    for side, suffix in (("Left", "_L"), ("Right", "_R")):
-        if arkit.endswith(side):
-            return arkit[: -len(side)] + suffix
-    return arkit
-
-
 def arkit_to_ict(ict_names: list[str]) -> np.ndarray:
-    """[52, 53] 0/1 matrix: ARKit weight i drives ICT shape j (browInnerUp, cheekPuff -> both halves).
-
-    ``jawLeft``/``jawRight``/``mouthLeft``/``mouthRight`` keep their names in ICT (the side is the motion,
-    not a half of the face), so an exact name match wins over the Left/Right -> _L/_R rename.
-    """
+    """[52, 53] 0/1 matrix: ARKit weight i drives ICT shape j, as the shipped ``ict_facekit`` rig profile maps
+    them (the one ICT rig map: xxxLeft -> xxx_L, browInnerUp and cheekPuff -> both halves, no tongueOut)."""
     index = {name: j for j, name in enumerate(ict_names)}
     mapping = np.zeros((NUM_BLENDSHAPES, len(ict_names)), np.float32)
-    for i, name in enumerate(ARKIT_NAMES):
-        ict = name if name in index else _ict_name(name)  # jawLeft/mouthRight are names, not sides
-        if ict in index:
-            mapping[i, index[ict]] = 1.0
-        elif f"{name}_L" in index and f"{name}_R" in index:
-            mapping[i, index[f"{name}_L"]] = mapping[i, index[f"{name}_R"]] = 1.0
-        # else: no shape in ICT-FaceKit (tongueOut) -> the weight is ignored
+    for shape in load_profile("ict_facekit").shapes:
+        if shape.name in index:
+            mapping[list(shape.sources), index[shape.name]] = 1.0
     return mapping
 
 

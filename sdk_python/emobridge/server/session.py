@@ -18,7 +18,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -147,8 +147,10 @@ def rig_profile_of(name: str) -> str:
     return name
 
 
+@cache
 def rig_of(name: str) -> RigProfile | None:
-    """The built-in profile a (validated) rig_profile names; None for the plain ARKit rig."""
+    """The built-in profile a (validated) rig_profile names; None for the plain ARKit rig. Read once per name,
+    not on every stream open."""
     return load_profile(name) if name else None
 
 
