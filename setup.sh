@@ -4,7 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES=(flite festival festvox-us-slt-hts festvox-kallpc16k espeak-ng sox libsndfile1 ffmpeg libportaudio2)
+APT_PACKAGES=(flite festival festvox-us-slt-hts festvox-kallpc16k espeak-ng sox libsndfile1 ffmpeg libportaudio2
+  # the native client core (engine_plugins/native): C++ compiler, CMake, gRPC C++ and protoc with its gRPC plugin
+  cmake g++ pkg-config libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  # the Unity package's tests without Unity (engine_plugins/unity): mcs, mono and NUnit 2
+  mono-devel libnunit-cil-dev nunit-console)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -25,7 +29,7 @@ PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q "setuptools<81" wheel
-.venv/bin/python -m pip install -q -e "sdk_python[dev,train,mic]" -e "export_tools[dev]"
+.venv/bin/python -m pip install -q -e "sdk_python[dev,train,mic,batch]" -e "export_tools[dev]"
 .venv/bin/python -m emobridge.wire
 # The Khronos glTF-Validator (npm) for the export tests; Node.js from Debian when it is missing.
 if ! command -v npm >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then

@@ -31,10 +31,10 @@ PROGRESS_MIN_S = 20.0  # show a progress bar for clips at least this long
 
 
 @lru_cache(maxsize=4)
-def _audio_animator(model_dir: str | None, device: str):
+def _audio_animator(model_dir: str | None, device: str, threads: int = 0):
     from emobridge.model import AudioAnimator, FaceModel
 
-    return AudioAnimator(FaceModel(model_dir, device=device))
+    return AudioAnimator(FaceModel(model_dir, device=device, threads=threads))
 
 
 def model_available(model_dir: str | os.PathLike[str] | None = None) -> bool:
@@ -80,8 +80,13 @@ def bake(
     use_model: bool = True,
     model_dir: str | os.PathLike[str] | None = None,
     device: str = "auto",
+    threads: int = 0,
 ) -> Animation:
-    """Bake one clip. ``audio`` is a file path or float mono samples at 16 kHz."""
+    """Bake one clip. ``audio`` is a file path or float mono samples at 16 kHz.
+
+    ``threads``: ONNX Runtime intra-op threads of the (per-process cached) model; 0 = all cores. Batch workers
+    pass 1 so that N processes share N cores instead of fighting over them.
+    """
     audio16k = load_audio(audio) if isinstance(audio, (str, os.PathLike)) else np.asarray(audio, np.float32)
     duration = len(audio16k) / SAMPLE_RATE
     show = progress if progress is not None else duration >= PROGRESS_MIN_S
@@ -91,7 +96,7 @@ def bake(
     steps.update()
     steps.set_postfix_str("animate")
     if aligned is None and not is_silent(audio16k) and use_model and model_available(model_dir):
-        animator = _audio_animator(str(model_dir) if model_dir else None, device)
+        animator = _audio_animator(str(model_dir) if model_dir else None, device, threads)
         anim = animator.animate(audio16k, fps, emotion, mouth_preservation, seed, style)
         source: dict[str, object] = {"route": "model"}
     else:

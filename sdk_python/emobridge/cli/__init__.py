@@ -13,7 +13,7 @@ import logging
 import sys
 
 # Subcommand modules, in help order. Each adds its own parser.
-SUBCOMMANDS = ("bake", "render", "export", "preview", "train", "bench", "eval", "serve", "stream", "mic")
+SUBCOMMANDS = ("bake", "bake-batch", "render", "export", "preview", "train", "bench", "eval", "serve", "stream", "mic")
 
 
 class CliError(Exception):
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
-        importlib.import_module(f"emobridge.cli.{name}").register(sub)
+        importlib.import_module(f"emobridge.cli.{name.replace('-', '_')}").register(sub)
     return parser
 
 

@@ -1,10 +1,12 @@
-"""`emobridge bench bake|step`: model speed as ratios measured in one run (absolute times only mean much on
-the GPU machine). ``bake``: offline audio-only bake, x real time per process. ``step``: the streaming step
-at several batch sizes, with the number of 100 Hz streams one process could keep up with."""
+"""`emobridge bench bake|step|serve|batch`: model speed as ratios measured in one run (absolute times only mean
+much on the GPU machine). ``bake``: offline audio-only bake, x real time per process. ``step``: the streaming
+step at several batch sizes, with the number of 100 Hz streams one process could keep up with. ``batch``:
+`bake-batch` throughput of N workers against one process, as scaling efficiency."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -36,6 +38,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--json", type=Path, help="also write the numbers here")
     _common(v)
     v.set_defaults(run=run_serve, threads=1)  # the serve default
+    t = kinds.add_parser("batch", help="bake-batch throughput: N workers against one process (scaling efficiency)")
+    t.add_argument("--lines", type=int, default=1000, help="voice lines to generate and bake (default 1000)")
+    t.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
+    t.add_argument("--baseline-lines", type=int, help="lines the single process bakes (default: a quarter, >= 40)")
+    t.add_argument("--formats", default="json,unity-anim,livelink-csv", help="(default json,unity-anim,livelink-csv)")
+    t.add_argument("--keep", type=Path, help="generate and bake in this folder and keep it (default: a temp folder)")
+    t.set_defaults(run=run_batch)
     p.set_defaults(run=lambda args: p.print_help() or 2)
 
 
@@ -245,3 +254,112 @@ def drive_streams(address: str, streams: int, fps: float, duration: float) -> di
                 "max_ms": float(lat.max()), "errors": len(out.get("errors", [])), "wall_s": wall}
 
     return asyncio.run(main())
+
+
+# Short game lines for `bench batch` (flite, 1-3 s); every fourth voice line also gets its transcript.
+BENCH_SENTENCES = (
+    "Put the map back on the table.", "Where were you last night?", "I told you, the bridge is out.",
+    "Mama made more bread.", "Stay behind me and keep quiet.", "We leave at dawn, no matter what.",
+    "Open the gate!", "Nobody goes in there alone.", "That was my brother's sword.", "Bring me the lantern.",
+    "The river is rising fast.", "Did you hear that?", "Keep your voice down.", "I can pay you tomorrow.",
+    "Follow the lights to the harbour.", "Hold the line!", "My father built this tower.", "Not one step further.",
+    "You owe me a favour.", "The king is dead.", "Check the east wall.", "Give me a moment to think.",
+    "We found the missing ship.", "Pack light, we move tonight.",
+)
+BENCH_VOICES = ("slt", "rms", "awb", "kal16")
+
+
+def _bench_lines(folder: Path, n: int) -> Path:
+    """A manifest of ``n`` voice lines over flite clips (varied voice, emotion, fps, seed); returns its path."""
+    import csv
+    import shutil
+    import subprocess
+
+    if not shutil.which("flite"):
+        raise CliError("bench batch generates its voice lines with flite (./setup.sh installs it)")
+    clips = folder / "clips"
+    clips.mkdir(parents=True, exist_ok=True)
+    for i, sentence in enumerate(BENCH_SENTENCES):
+        wav = clips / f"clip{i:02d}.wav"
+        if not wav.exists():
+            subprocess.run(["flite", "-voice", BENCH_VOICES[i % len(BENCH_VOICES)], "-t", sentence, "-o", str(wav)],
+                           check=True)
+    manifest = folder / "lines.csv"
+    with manifest.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "audio", "text", "emotion", "fps", "seed"])
+        for i in range(n):
+            k = i % len(BENCH_SENTENCES)
+            writer.writerow([f"line{i:05d}", f"clips/clip{k:02d}.wav", BENCH_SENTENCES[k] if i % 4 == 0 else "",
+                             ("happy=0.6", "angry=0.5,disgust=0.2", "", "sad=0.4", "surprise=0.7")[i % 5],
+                             (60, 30)[i % 2], i])
+    return manifest
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    import json
+    import tempfile
+
+    from emobridge.batch import read_manifest
+    from emobridge.batch import run_batch as bake_batch
+
+    if args.lines < 1 or args.workers < 1:
+        raise CliError("--lines and --workers must be positive")
+    formats = tuple(args.formats.split(","))
+    with tempfile.TemporaryDirectory(prefix="emobridge-bench-batch-") as tmp:
+        folder = args.keep or Path(tmp)
+        manifest = _bench_lines(folder, args.lines)
+        baseline_n = min(args.lines, args.baseline_lines or max(40, args.lines // 4))
+        subset = folder / "baseline.csv"
+        subset.write_text("".join(manifest.read_text().splitlines(keepends=True)[:baseline_n + 1]))
+        lines, _ = read_manifest(manifest)
+        audio_s = sum(_duration(line.audio) for line in lines) / len(lines)
+        print(f"{args.lines} voice lines ({audio_s:.2f} s mean, every 4th with a transcript), formats "
+              f"{','.join(formats)}, {os.cpu_count()} cores", flush=True)
+        runs = {}
+        for name, path, workers in (("1 process", subset, 1), (f"{args.workers} workers", manifest, args.workers)):
+            out = folder / f"out-{workers}"
+            cpu0, busy0 = _cpu_seconds(), _machine_busy_seconds()
+            summary = bake_batch(path, out, formats, workers=workers, progress=False)
+            ours, busy = _cpu_seconds() - cpu0, _machine_busy_seconds() - busy0
+            if summary.failed or summary.skipped:
+                raise CliError(f"{name}: {summary.failed} lines failed, {summary.skipped} skipped (see {out}/report.csv)")
+            runs[workers] = (summary.lines, summary.seconds, out)
+            # The machine may be shared: what other processes used in the meantime explains a low efficiency.
+            print(f"  {name:>10}: {summary.lines} lines in {summary.seconds:.1f} s -> "
+                  f"{summary.lines / summary.seconds:.2f} lines/s; {ours / summary.lines:.3f} CPU s/line (driver + "
+                  f"workers); other processes used {max(0.0, busy - ours) / summary.seconds:.2f} cores meanwhile",
+                  flush=True)
+        (n1, t1, out1), (n_n, t_n, out_n) = runs[1], runs[args.workers]
+        efficiency = (n_n / t_n) / (args.workers * n1 / t1)
+        same = all(p.read_bytes() == (out_n / p.relative_to(out1)).read_bytes()
+                   for fmt in formats for p in (out1 / fmt).iterdir())
+        print(f"  scaling efficiency {efficiency:.2f} = {n_n / t_n:.2f} / ({args.workers} x {n1 / t1:.2f}) "
+              f"(target >= 0.8); outputs of the {n1} shared lines identical: {'yes' if same else 'NO'}")
+        (folder / "bench.json").write_text(json.dumps({"lines": args.lines, "workers": args.workers,
+                                                       "cores": os.cpu_count(), "lines_per_s_1": n1 / t1,
+                                                       "lines_per_s_n": n_n / t_n, "efficiency": efficiency}))
+    return 0 if same else 1
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the batch workers are joined when a run ends)."""
+    import resource
+
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds all processes on the machine have used since boot (Linux /proc/stat), 0 elsewhere."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
+
+
+def _duration(path: Path) -> float:
+    import soundfile as sf
+
+    return sf.info(str(path)).duration

@@ -92,7 +92,9 @@ class FrameTime:
         num, den = frame_rate(fps)
         position = seconds * num / den
         whole = math.floor(position + 1e-9)  # 1e-9: index/fps * fps lands on the frame, not just below
-        return cls(origin_frame + whole, float(min(max(position - whole, 0.0), 0.99999994)), num, den)
+        fraction = position - whole
+        fraction = 0.0 if fraction < 1e-6 else min(fraction, 0.99999994)  # a frame's own time: exactly 0, not 1e-14
+        return cls(origin_frame + whole, float(fraction), num, den)
 
 
 def frame_rate(fps: float) -> tuple[int, int]:

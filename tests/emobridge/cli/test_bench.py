@@ -26,3 +26,15 @@ def test_bench_serve_drives_real_time_streams_and_prints_latency(tiny_model_dir,
 
     result = json.loads(out.read_text())
     assert result["errors"] == 0 and result["frames"] > 100 and result["fps_mean"] > 50
+
+
+def test_bench_batch_prints_throughput_and_scaling_efficiency(capsys, tmp_path):
+    import shutil
+
+    if not shutil.which("flite"):
+        pytest.skip("flite is not installed (./setup.sh installs it)")
+    assert main(["bench", "batch", "--lines", "6", "--workers", "2", "--baseline-lines", "3", "--formats", "json",
+                 "--keep", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 process: 3 lines" in out and "2 workers: 6 lines" in out and "scaling efficiency" in out
+    assert "identical: yes" in out

@@ -1,0 +1,354 @@
+// The C ABI (include/emobridge.h): argument checks, handle lookup, and nothing C++ crossing the line.
+// Each entry point clears this thread's error, catches every exception, and forwards to Client/Stream.
+#include <cmath>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "client.h"
+#include "emobridge.h"
+#include "errors.h"
+#include "handles.h"
+#include "stream.h"
+
+using eb::fail;
+using eb::Kind;
+
+namespace {
+
+constexpr size_t kMaxName = 256;  // longest address, emotion name or rig profile taken
+constexpr uint32_t kMaxEmotionNames = 64;
+
+template <class F>
+int32_t guarded(F&& body) noexcept {
+  eb::thread_error().clear();
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return fail(EB_ERR_INTERNAL, "out of memory");
+  } catch (const std::exception& e) {
+    return fail(EB_ERR_INTERNAL, std::string("internal error: ") + e.what());
+  } catch (...) {
+    return fail(EB_ERR_INTERNAL, "internal error");
+  }
+}
+
+// A C string of at most kMaxName bytes, or false with the reason set.
+bool read_string(const char* text, const char* what, std::string* out) {
+  if (!text) return fail(EB_ERR_INVALID_ARGUMENT, std::string(what) + " is NULL"), false;
+  size_t n = strnlen(text, kMaxName + 1);
+  if (n > kMaxName) return fail(EB_ERR_INVALID_ARGUMENT, std::string(what) + " is longer than 256 bytes"), false;
+  out->assign(text, n);
+  return true;
+}
+
+bool read_emotion(const char* const* names, const float* values, uint32_t count, eb::Emotion* out) {
+  if (count > kMaxEmotionNames)
+    return fail(EB_ERR_INVALID_ARGUMENT, "more than 64 emotion names"), false;
+  if (count && (!names || !values))
+    return fail(EB_ERR_INVALID_ARGUMENT, "emotion names or values are NULL with a count > 0"), false;
+  out->clear();
+  for (uint32_t i = 0; i < count; ++i) {
+    std::string name;
+    if (!read_string(names[i], "an emotion name", &name)) return false;
+    if (!std::isfinite(values[i]) || values[i] < 0.0f || values[i] > 1.0f)
+      return fail(EB_ERR_INVALID_ARGUMENT, "emotion intensity of '" + name + "' must be in 0..1"), false;
+    out->emplace_back(std::move(name), values[i]);
+  }
+  return true;
+}
+
+bool in_range(double value, double lo, double hi) { return std::isfinite(value) && value >= lo && value <= hi; }
+
+// transition_seconds and time_seconds of the emotion calls; their "negative = default / at once" is
+// handled by Stream::set_emotion.
+bool read_timing(float transition_seconds, double time_seconds) {
+  if (std::isnan(transition_seconds) || transition_seconds > 3600.0f)
+    return fail(EB_ERR_INVALID_ARGUMENT, "transition_seconds must be <= 3600 (negative = the default)"), false;
+  if (std::isinf(time_seconds) && time_seconds > 0)
+    return fail(EB_ERR_INVALID_ARGUMENT, "time_seconds must be finite (negative or NaN = at once)"), false;
+  return true;
+}
+
+// NaN means "at once" for callers that have no time; the stream takes any negative as that.
+double at_once_if_nan(double time_seconds) { return std::isnan(time_seconds) ? -1.0 : time_seconds; }
+
+// eb_stream_config -> StreamSettings, checking every field.
+bool read_config(const eb_stream_config* c, eb::StreamSettings* s) {
+  auto bad = [](const std::string& why) { return fail(EB_ERR_INVALID_ARGUMENT, why), false; };
+  if (!c) return bad("config is NULL");
+  if (c->struct_size < sizeof(eb_stream_config))
+    return bad("config.struct_size is " + std::to_string(c->struct_size) + ", expected at least " +
+               std::to_string(sizeof(eb_stream_config)) + "; fill the config with eb_stream_config_init");
+  if (c->sample_rate < 8000 || c->sample_rate > 192000) return bad("sample_rate must be 8000..192000 Hz");
+  if (c->channels < 1 || c->channels > 8) return bad("channels must be 1..8");
+  if (c->frame_queue_capacity < 1 || c->frame_queue_capacity > 65536) return bad("frame_queue_capacity must be 1..65536");
+  if (!(c->fps > 0.0 && c->fps <= 240.0)) return bad("fps must be in (0, 240]");
+  if (std::isnan(c->mouth_preservation) || c->mouth_preservation > 1.0f)
+    return bad("mouth_preservation must be in 0..1 (negative = the server default)");
+  if (!in_range(c->style_energy, -1, 1) || !in_range(c->style_smoothness, -1, 1))
+    return bad("style_energy and style_smoothness must be in -1..1");
+  if (c->audio_queue_ms < 100 || c->audio_queue_ms > 600000) return bad("audio_queue_ms must be 100..600000");
+  if (c->reconnect_initial_ms < 1 || c->reconnect_max_ms < c->reconnect_initial_ms || c->reconnect_max_ms > 600000)
+    return bad("reconnect delays must satisfy 1 <= reconnect_initial_ms <= reconnect_max_ms <= 600000");
+  s->sample_rate = c->sample_rate;
+  s->channels = c->channels;
+  s->frame_queue_capacity = c->frame_queue_capacity;
+  s->audio_queue_ms = c->audio_queue_ms;
+  s->fps = c->fps;
+  s->seed = c->seed;
+  s->mouth_preservation = c->mouth_preservation;
+  s->style_energy = c->style_energy;
+  s->style_smoothness = c->style_smoothness;
+  s->reconnect = c->reconnect != 0;
+  s->backoff_initial = std::chrono::milliseconds(c->reconnect_initial_ms);
+  s->backoff_max = std::chrono::milliseconds(c->reconnect_max_ms);
+  if (c->rig_profile && !read_string(c->rig_profile, "rig_profile", &s->rig_profile)) return false;
+  return read_emotion(c->emotion_names, c->emotion_values, c->emotion_count, &s->emotion);
+}
+
+std::shared_ptr<eb::Stream> find_stream(eb_stream* handle, int32_t* code) {
+  return eb::Handles::instance().find<eb::Stream>(handle, Kind::kStream, code);
+}
+
+template <class Sample>
+int32_t push(eb_stream* handle, const Sample* samples, size_t frames) {
+  return guarded([&]() -> int32_t {
+    int32_t code = EB_OK;
+    auto stream = find_stream(handle, &code);
+    if (!stream) return code;
+    if (!samples && frames) return fail(EB_ERR_INVALID_ARGUMENT, "samples is NULL");
+    return frames ? stream->push(samples, frames) : EB_OK;
+  });
+}
+
+}  // namespace
+
+extern "C" {
+
+EB_API const char* eb_version(void) { return EB_VERSION_STRING; }
+
+EB_API uint32_t eb_abi_version(void) { return EB_ABI_VERSION; }
+
+EB_API const char* eb_last_error(void) { return eb::thread_error().c_str(); }
+
+EB_API const char* eb_result_name(int32_t result) {
+  switch (result) {
+    case EB_OK: return "EB_OK";
+    case EB_NO_FRAME: return "EB_NO_FRAME";
+    case EB_ERR_INVALID_ARGUMENT: return "EB_ERR_INVALID_ARGUMENT";
+    case EB_ERR_INVALID_HANDLE: return "EB_ERR_INVALID_HANDLE";
+    case EB_ERR_CLOSED: return "EB_ERR_CLOSED";
+    case EB_ERR_UNAVAILABLE: return "EB_ERR_UNAVAILABLE";
+    case EB_ERR_QUEUE_FULL: return "EB_ERR_QUEUE_FULL";
+    case EB_ERR_STATE: return "EB_ERR_STATE";
+    case EB_ERR_INTERNAL: return "EB_ERR_INTERNAL";
+    default: return "unknown result";
+  }
+}
+
+EB_API const char* eb_state_name(int32_t state) {
+  switch (state) {
+    case EB_STATE_CONNECTING: return "connecting";
+    case EB_STATE_STREAMING: return "streaming";
+    case EB_STATE_RECONNECTING: return "reconnecting";
+    case EB_STATE_ENDED: return "ended";
+    case EB_STATE_FAILED: return "failed";
+    case EB_STATE_CLOSED: return "closed";
+    default: return "unknown state";
+  }
+}
+
+EB_API int32_t eb_client_connect(const char* address, uint32_t connect_timeout_ms, eb_client** out_client) {
+  return guarded([&]() -> int32_t {
+    if (!out_client) return fail(EB_ERR_INVALID_ARGUMENT, "out_client is NULL");
+    *out_client = nullptr;
+    std::string target;
+    if (!read_string(address, "address", &target)) return EB_ERR_INVALID_ARGUMENT;
+    if (target.empty()) return fail(EB_ERR_INVALID_ARGUMENT, "address is empty; use host:port");
+    std::shared_ptr<eb::Client> client;
+    if (int32_t r = eb::connect_client(target, connect_timeout_ms, &client)) return r;
+    *out_client = reinterpret_cast<eb_client*>(eb::Handles::instance().add(client, Kind::kClient));
+    return EB_OK;
+  });
+}
+
+EB_API int32_t eb_client_close(eb_client* handle) {
+  return guarded([&]() -> int32_t {
+    int32_t code = EB_OK;
+    auto& handles = eb::Handles::instance();
+    auto client = handles.take<eb::Client>(handle, Kind::kClient, &code);
+    if (!client) return code;
+    for (auto& stream : handles.take_children<eb::Stream>(reinterpret_cast<uintptr_t>(handle))) stream->close();
+    return EB_OK;
+  });
+}
+
+EB_API void eb_stream_config_init(eb_stream_config* config) {
+  if (!config) return;
+  std::memset(config, 0, sizeof *config);
+  config->struct_size = sizeof *config;
+  config->sample_rate = 16000;
+  config->channels = 1;
+  config->frame_queue_capacity = 256;
+  config->fps = 60.0;
+  config->mouth_preservation = -1.0f;
+  config->audio_queue_ms = 10000;
+  config->reconnect = 1;
+  config->reconnect_initial_ms = 100;
+  config->reconnect_max_ms = 2000;
+}
+
+EB_API int32_t eb_stream_open(eb_client* client_handle, const eb_stream_config* config, eb_stream** out_stream) {
+  return guarded([&]() -> int32_t {
+    if (!out_stream) return fail(EB_ERR_INVALID_ARGUMENT, "out_stream is NULL");
+    *out_stream = nullptr;
+    int32_t code = EB_OK;
+    auto& handles = eb::Handles::instance();
+    auto client = handles.find<eb::Client>(client_handle, Kind::kClient, &code);
+    if (!client) return code;
+    eb::StreamSettings settings;
+    if (!read_config(config, &settings)) return EB_ERR_INVALID_ARGUMENT;
+    auto stream = std::make_shared<eb::Stream>(client->channel, std::move(settings));
+    uintptr_t id = handles.add(stream, Kind::kStream, reinterpret_cast<uintptr_t>(client_handle));
+    if (!id) return fail(EB_ERR_CLOSED, "the client was closed while the stream opened");
+    stream->start();
+    *out_stream = reinterpret_cast<eb_stream*>(id);
+    return EB_OK;
+  });
+}
+
+EB_API int32_t eb_stream_push_s16(eb_stream* stream, const int16_t* samples, size_t frame_count) {
+  return push(stream, samples, frame_count);
+}
+
+EB_API int32_t eb_stream_push_f32(eb_stream* stream, const float* samples, size_t frame_count) {
+  return push(stream, samples, frame_count);
+}
+
+EB_API int32_t eb_stream_set_emotion(eb_stream* handle, const char* const* names, const float* values, uint32_t count,
+                                     float transition_seconds) {
+  return eb_stream_set_emotion_at(handle, names, values, count, transition_seconds, -1.0);
+}
+
+EB_API int32_t eb_stream_set_emotion_at(eb_stream* handle, const char* const* names, const float* values,
+                                        uint32_t count, float transition_seconds, double time_seconds) {
+  return guarded([&]() -> int32_t {
+    int32_t code = EB_OK;
+    auto stream = find_stream(handle, &code);
+    if (!stream) return code;
+    eb::Emotion emotion;
+    if (!read_emotion(names, values, count, &emotion)) return EB_ERR_INVALID_ARGUMENT;
+    if (!read_timing(transition_seconds, time_seconds)) return EB_ERR_INVALID_ARGUMENT;
+    eb::pb::Emotion message;
+    for (const auto& [name, value] : emotion) (*message.mutable_intensities())[name] = value;
+    return stream->set_emotion(message, transition_seconds, at_once_if_nan(time_seconds));
+  });
+}
+
+EB_API int32_t eb_stream_set_valence_arousal(eb_stream* handle, float valence, float arousal, float transition_seconds,
+                                             double time_seconds) {
+  return guarded([&]() -> int32_t {
+    int32_t code = EB_OK;
+    auto stream = find_stream(handle, &code);
+    if (!stream) return code;
+    // Checked here: out of range, the sidecar would fail the whole stream with INVALID_ARGUMENT.
+    if (!in_range(valence, -1, 1) || !in_range(arousal, -1, 1))
+      return fail(EB_ERR_INVALID_ARGUMENT, "valence and arousal must be in -1..1");
+    if (!read_timing(transition_seconds, time_seconds)) return EB_ERR_INVALID_ARGUMENT;
+    eb::pb::Emotion message;  // no intensities: the point alone, mapped by the sidecar
+    message.set_valence(valence);
+    message.set_arousal(arousal);
+    return stream->set_emotion(message, transition_seconds, at_once_if_nan(time_seconds));
+  });
+}
+
+EB_API int32_t eb_stream_end_audio(eb_stream* handle) {
+  return guarded([&]() -> int32_t {
+    int32_t code = EB_OK;
+    auto stream = find_stream(handle, &code);
+    return stream ? stream->end_audio() : code;
+  });
+}
+
+EB_API int32_t eb_stream_poll_latest(eb_stream* handle, eb_frame* out_frame) {
+  return guarded([&]() -> int32_t {
+    int32_t code = EB_OK;
+    auto stream = find_stream(handle, &code);
+    if (!stream) return code;
+    if (!out_frame) return fail(EB_ERR_INVALID_ARGUMENT, "out_frame is NULL");
+    return stream->poll_latest(out_frame);
+  });
+}
+
+EB_API int32_t eb_stream_drain(eb_stream* handle, eb_frame* out_frames, size_t capacity, size_t* out_count) {
+  return guarded([&]() -> int32_t {
+    if (out_count) *out_count = 0;
+    int32_t code = EB_OK;
+    auto stream = find_stream(handle, &code);
+    if (!stream) return code;
+    if (!out_count) return fail(EB_ERR_INVALID_ARGUMENT, "out_count is NULL");
+    if (!out_frames && capacity) return fail(EB_ERR_INVALID_ARGUMENT, "out_frames is NULL");
+    return stream->drain(out_frames, capacity, out_count);
+  });
+}
+
+EB_API int32_t eb_stream_wait(eb_stream* handle, uint32_t timeout_ms) {
+  return guarded([&]() -> int32_t {
+    int32_t code = EB_OK;
+    auto stream = find_stream(handle, &code);
+    return stream ? stream->wait(std::chrono::milliseconds(timeout_ms)) : code;
+  });
+}
+
+EB_API int32_t eb_stream_get_state(eb_stream* handle, int32_t* out_state) {
+  return guarded([&]() -> int32_t {
+    int32_t code = EB_OK;
+    auto stream = find_stream(handle, &code);
+    if (!stream) return code;
+    if (!out_state) return fail(EB_ERR_INVALID_ARGUMENT, "out_state is NULL");
+    return stream->state(out_state);
+  });
+}
+
+EB_API int32_t eb_stream_get_stats(eb_stream* handle, eb_stream_stats* out_stats) {
+  return guarded([&]() -> int32_t {
+    int32_t code = EB_OK;
+    auto stream = find_stream(handle, &code);
+    if (!stream) return code;
+    if (!out_stats) return fail(EB_ERR_INVALID_ARGUMENT, "out_stats is NULL");
+    if (out_stats->struct_size < sizeof(eb_stream_stats))
+      return fail(EB_ERR_INVALID_ARGUMENT, "out_stats->struct_size must be sizeof(eb_stream_stats)");
+    return stream->stats(out_stats);
+  });
+}
+
+EB_API int32_t eb_stream_get_error(eb_stream* handle, char* buffer, size_t capacity, size_t* out_length) {
+  return guarded([&]() -> int32_t {
+    int32_t code = EB_OK;
+    auto stream = find_stream(handle, &code);
+    if (!stream) return code;
+    if (!buffer && capacity) return fail(EB_ERR_INVALID_ARGUMENT, "buffer is NULL");
+    std::string message;
+    if (int32_t r = stream->error(&message)) return r;
+    if (out_length) *out_length = message.size();
+    if (capacity) {
+      size_t n = std::min(message.size(), capacity - 1);
+      std::memcpy(buffer, message.data(), n);
+      buffer[n] = '\0';
+    }
+    return EB_OK;
+  });
+}
+
+EB_API int32_t eb_stream_close(eb_stream* handle) {
+  return guarded([&]() -> int32_t {
+    int32_t code = EB_OK;
+    auto stream = eb::Handles::instance().take<eb::Stream>(handle, Kind::kStream, &code);
+    if (!stream) return code;
+    stream->close();
+    return EB_OK;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,31 @@
+#include "client.h"
+
+#include <chrono>
+
+#include "emobridge.h"
+#include "errors.h"
+
+namespace eb {
+
+int32_t connect_client(const std::string& address, uint32_t timeout_ms, std::shared_ptr<Client>* out) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 * 1024 * 1024);  // as the Python client: whole Bake replies fit
+  args.SetMaxSendMessageSize(64 * 1024 * 1024);
+  // gRPC's own reconnect backoff defaults to 1 s growing to 120 s; a restarted sidecar should be
+  // found within a couple of seconds, like the streams' own retry backoff.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  if (!channel) return fail(EB_ERR_UNAVAILABLE, "could not create a channel to '" + address + "'");
+  if (timeout_ms > 0) {
+    auto deadline = std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms);
+    if (!channel->WaitForConnected(deadline))
+      return fail(EB_ERR_UNAVAILABLE, "no sidecar answered at '" + address + "' within " +
+                                          std::to_string(timeout_ms) + " ms (is `emobridge serve` running?)");
+  }
+  *out = std::make_shared<Client>(Client{address, std::move(channel)});
+  return EB_OK;
+}
+
+}  // namespace eb

@@ -1,0 +1,114 @@
+using System;
+using System.Collections.Generic;
+using UnityEngine;
+
+namespace EmoBridge
+{
+    /// <summary>Overall state of the streams opened through a connection.</summary>
+    public enum ConnectionState
+    {
+        /// <summary>No stream is open.</summary>
+        Idle,
+        /// <summary>A stream is waiting for the sidecar.</summary>
+        Connecting,
+        /// <summary>Every open stream is streaming (or has ended).</summary>
+        Connected,
+        /// <summary>The sidecar went away; the native core retries with backoff.</summary>
+        Reconnecting,
+        /// <summary>The sidecar refused a stream (see LastError).</summary>
+        Failed,
+    }
+
+    /// <summary>One sidecar address for the scene. Lip-sync components open their streams through it; the
+    /// native core reconnects them by itself when the sidecar restarts.</summary>
+    [AddComponentMenu("EmoBridge/EmoBridge Connection")]
+    [DisallowMultipleComponent]
+    public sealed class EmoBridgeConnection : MonoBehaviour
+    {
+        [Tooltip("host:port of `emobridge serve`")]
+        [SerializeField] string address = "127.0.0.1:50051";
+
+        EmoBridgeClient client;
+        readonly List<FaceStream> streams = new List<FaceStream>();
+
+        /// <summary>Raised on the main thread when <see cref="State"/> changes.</summary>
+        public event Action<ConnectionState> StateChanged;
+
+        /// <summary>Raised after <see cref="Reconnect"/>: stream owners open new streams.</summary>
+        public event Action Reopened;
+
+        /// <summary>The aggregate state of the open streams.</summary>
+        public ConnectionState State { get; private set; }
+
+        /// <summary>Why the last stream failed or is reconnecting ("" if none).</summary>
+        public string LastError { get; private set; }
+
+        /// <summary>The sidecar address; setting it reconnects.</summary>
+        public string Address
+        {
+            get { return address; }
+            set { address = value; Reconnect(); }
+        }
+
+        /// <summary>Opens a stream on this connection (the client is created on first use).</summary>
+        public FaceStream OpenStream(StreamSettings settings)
+        {
+            if (client == null) client = new EmoBridgeClient(address);  // lazy: streams retry until the sidecar is up
+            settings.Tables = EmoBridgeAssets.Tables;
+            FaceStream stream = client.OpenStream(settings);
+            streams.Add(stream);
+            return stream;
+        }
+
+        /// <summary>Closes the client and every stream, then asks their owners to open new ones.</summary>
+        public void Reconnect()
+        {
+            CloseAll();
+            if (Reopened != null) Reopened();
+        }
+
+        /// <summary>The connection the scene uses when a component has none assigned.</summary>
+        public static EmoBridgeConnection Find(Component near)
+        {
+            var found = near.GetComponentInParent<EmoBridgeConnection>();
+            return found != null ? found : FindObjectOfType<EmoBridgeConnection>();
+        }
+
+        void Update()
+        {
+            streams.RemoveAll(s => s.State == StreamState.Closed);
+            var state = ConnectionState.Idle;
+            foreach (FaceStream s in streams)
+            {
+                StreamState st = s.State;
+                ConnectionState mine = st == StreamState.Failed ? ConnectionState.Failed
+                                     : st == StreamState.Reconnecting ? ConnectionState.Reconnecting
+                                     : st == StreamState.Connecting ? ConnectionState.Connecting
+                                     : ConnectionState.Connected;
+                if (Rank(mine) > Rank(state)) state = mine;  // the worst stream speaks for the connection
+                if (st == StreamState.Failed || st == StreamState.Reconnecting) LastError = s.Error;
+            }
+            if (state == State) return;
+            State = state;
+            if (state == ConnectionState.Failed || state == ConnectionState.Reconnecting)
+                Debug.LogWarning("EmoBridge: " + state + " (" + address + "): " + LastError, this);
+            if (StateChanged != null) StateChanged(state);
+        }
+
+        static int Rank(ConnectionState s)
+        {
+            return s == ConnectionState.Failed ? 4 : s == ConnectionState.Reconnecting ? 3
+                 : s == ConnectionState.Connecting ? 2 : s == ConnectionState.Connected ? 1 : 0;
+        }
+
+        void OnDestroy() { CloseAll(); }
+
+        void CloseAll()
+        {
+            foreach (FaceStream s in streams) s.Dispose();
+            streams.Clear();
+            if (client != null) client.Dispose();
+            client = null;
+        }
+    }
+}

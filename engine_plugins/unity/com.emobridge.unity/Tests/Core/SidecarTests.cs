@@ -1,0 +1,235 @@
+// The core through the real native library (libemobridge) against a real sidecar started by
+// Tests/run_mono_tests.sh (EMOBRIDGE_SIDECAR = host:port).
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Runtime.InteropServices;
+using NUnit.Framework;
+
+namespace EmoBridge.Tests
+{
+    [TestFixture]
+    public class SidecarTests
+    {
+        static short[] hello;
+
+        static short[] Hello()
+        {
+            if (hello != null) return hello;
+            // examples/hello.wav: 16 kHz mono PCM16, 4 s; a plain 44-byte header.
+            byte[] wav = File.ReadAllBytes(TestData.Env("EMOBRIDGE_HELLO_WAV"));
+            Assert.AreEqual(16000, BitConverter.ToInt32(wav, 24));
+            hello = new short[(wav.Length - 44) / 2];
+            Buffer.BlockCopy(wav, 44, hello, 0, hello.Length * 2);
+            return hello;
+        }
+
+        static EmoBridgeClient Connect() { return new EmoBridgeClient(TestData.Env("EMOBRIDGE_SIDECAR"), 10000); }
+
+        /// <summary>Streams hello.wav in 20 ms blocks (calling <paramref name="atSecond"/> with the pushed
+        /// seconds and the frames so far once per second), ends the audio and collects every frame.</summary>
+        static List<FaceFrame> StreamHello(FaceStream stream, Action<int, List<FaceFrame>, Action> atSecond = null)
+        {
+            short[] pcm = Hello();
+            var frames = new List<FaceFrame>();
+            var buffer = new FaceFrame[64];
+            for (int i = 0; i < buffer.Length; i++) buffer[i] = new FaceFrame();
+            Action drain = () =>
+            {
+                int n;
+                while ((n = stream.Drain(buffer)) > 0)
+                    for (int i = 0; i < n; i++) { var f = new FaceFrame(); f.CopyFrom(buffer[i]); frames.Add(f); }
+            };
+            for (int at = 0; at < pcm.Length;)
+            {
+                if (at % 16000 == 0 && atSecond != null) atSecond(at / 16000, frames, drain);
+                int n = Math.Min(320, pcm.Length - at);
+                if (stream.Push(pcm, at, n)) at += n;
+                else stream.Wait(20);
+                drain();
+            }
+            stream.EndAudio();
+            DateTime give_up = DateTime.UtcNow.AddSeconds(60);
+            while (stream.State != StreamState.Ended)
+            {
+                Assert.AreNotEqual(StreamState.Failed, stream.State, stream.Error);
+                Assert.Less(DateTime.UtcNow, give_up, "the stream did not end");
+                stream.Wait(100);
+                drain();
+            }
+            drain();
+            return frames;
+        }
+
+        static float Mean(List<FaceFrame> frames, double from, double to, params int[] channels)
+        {
+            double sum = 0;
+            int n = 0;
+            foreach (FaceFrame f in frames)
+                if (f.Time >= from && f.Time < to)
+                    foreach (int c in channels) { sum += f.Weights[c]; n++; }
+            return (float)(sum / n);
+        }
+
+        [Test]
+        public void AbiAndStructLayoutsMatchTheLibrary()
+        {
+            EmoBridgeClient.CheckAbi();
+            Assert.IsNotEmpty(EmoBridgeClient.NativeVersion);
+            var config = new NativeMethods.StreamConfig();
+            NativeMethods.eb_stream_config_init(ref config);
+            Assert.AreEqual(Marshal.SizeOf(typeof(NativeMethods.StreamConfig)), (int)config.StructSize, "eb_stream_config size");
+            Assert.AreEqual(16000u, config.SampleRate);
+            Assert.AreEqual(60.0, config.Fps);
+            Assert.AreEqual(-1f, config.MouthPreservation);
+            Assert.AreEqual(1, config.Reconnect);
+            Assert.AreEqual(2000u, config.ReconnectMaxMs, "the last scalar field before the pointers lines up");
+            Assert.AreEqual(344, Marshal.SizeOf(typeof(NativeMethods.Frame)), "eb_frame: 8+8+4+4+64*4+3*12+7*4");
+            Assert.AreEqual(96, Marshal.SizeOf(typeof(NativeMethods.StreamStats)));
+        }
+
+        [Test]
+        public void HelloWavStreamsToFramesThroughTheNativeLibrary()
+        {
+            using (EmoBridgeClient client = Connect())
+            using (FaceStream stream = client.OpenStream(new StreamSettings { FrameQueueCapacity = 1024, Seed = 3, Tables = TestData.Tables }))
+            {
+                List<FaceFrame> frames = StreamHello(stream);
+                Assert.AreEqual(240, frames.Count, "4 s at 60 fps");
+                for (int i = 0; i < frames.Count; i++)
+                {
+                    Assert.AreEqual(i, frames[i].Index);
+                    Assert.AreEqual(i / 60.0, frames[i].Time, 1e-9);
+                    Assert.AreEqual(52, frames[i].WeightCount);
+                }
+                int jaw = TestData.Tables.IndexOfBlendshape("jawOpen");
+                float maxJaw = 0;
+                foreach (FaceFrame f in frames) maxJaw = Math.Max(maxJaw, f.Weights[jaw]);
+                Assert.Greater(maxJaw, 0.1f, "the mouth opens for speech");
+                int reconnects; long received, dropped; double fps;
+                stream.GetStats(out reconnects, out received, out dropped, out fps);
+                Assert.AreEqual(240, received);
+                Assert.AreEqual(0, dropped);
+                Assert.AreEqual(60.0, fps);
+                Assert.AreEqual("", stream.Error);
+            }
+        }
+
+        [Test]
+        public void EmotionStateChangesArriveInFrames()
+        {
+            // Two streams of the same audio and seed: one neutral, one where gameplay sets happy at 1 s of the
+            // audio. The change is made before any audio is pushed and stamped with its audio time, so it
+            // lands at frame 60 exactly, however far ahead of it it was sent.
+            FaceTables t = TestData.Tables;
+            int[] smile = { t.IndexOfBlendshape("mouthSmileLeft"), t.IndexOfBlendshape("mouthSmileRight") };
+            List<FaceFrame> neutral, happy;
+            using (EmoBridgeClient client = Connect())
+            {
+                using (FaceStream stream = client.OpenStream(new StreamSettings { FrameQueueCapacity = 1024, Tables = t }))
+                    neutral = StreamHello(stream);
+                var emotion = new EmotionState(t);
+                using (FaceStream stream = client.OpenStream(new StreamSettings { FrameQueueCapacity = 1024, Tables = t, Emotion = emotion.Target }))
+                {
+                    emotion.Changed += (s, change) => stream.Send(change, 1.0);
+                    happy = StreamHello(stream, (second, sofar, drain) =>
+                    {
+                        if (second == 0) emotion.Set("happy", 1f, 0.3f);
+                    });
+                }
+            }
+            Assert.AreEqual(neutral.Count, happy.Count);
+            Assert.AreEqual(0f, happy[60].Emotion[0], "neutral up to the change's time (frame 60 = 1.0 s)");
+            Assert.Greater(happy[61].Emotion[0], 0f, "the blend starts at 1.0 s");
+            Assert.AreEqual(1f, happy[happy.Count - 1].Emotion[0], 1e-3, "happy in effect at the end");
+            Assert.AreEqual(Mean(neutral, 0, 0.75, smile), Mean(happy, 0, 0.75, smile), 1e-4, "identical before the change");
+            float gain = Mean(happy, 1.6, 4, smile) - Mean(neutral, 1.6, 4, smile);
+            Console.WriteLine("mouthSmile L/R mean 1.6-4 s: neutral {0:0.000}, happy {1:0.000}", Mean(neutral, 1.6, 4, smile), Mean(happy, 1.6, 4, smile));
+            Assert.Greater(gain, 0.2f, "happy raises mouthSmile");
+            for (int i = 1; i < happy.Count; i++)
+                Assert.Less(Math.Abs(happy[i].Emotion[0] - happy[i - 1].Emotion[0]), 0.1f, "the blend never pops");
+        }
+
+        [Test]
+        public void ValenceArousalIsSentAsThePointAndMappedByTheSidecar()
+        {
+            // Negative valence: sent as the point (eb_stream_set_valence_arousal), mapped by the sidecar; the
+            // frames from its time on equal Python's emotion_from_valence_arousal(-0.8, 0.6).
+            FaceTables t = TestData.Tables;
+            float[] expected = null;
+            foreach (List<object> row in (List<object>)TestData.Expected.Get("valence_arousal"))
+                if ((double)row[0] == -0.8 && (double)row[1] == 0.6) expected = TestData.Floats(row[2]);
+            Assert.IsNotNull(expected, "make_expected.py lists (-0.8, 0.6)");
+            var emotion = new EmotionState(t);
+            List<FaceFrame> frames;
+            using (EmoBridgeClient client = Connect())
+            using (FaceStream stream = client.OpenStream(new StreamSettings { FrameQueueCapacity = 1024, Tables = t }))
+            {
+                emotion.Changed += (s, change) => stream.Send(change, 2.0);
+                frames = StreamHello(stream, (second, sofar, drain) =>
+                {
+                    if (second == 0) emotion.SetValenceArousal(-0.8f, 0.6f, 0f);
+                });
+            }
+            Assert.IsTrue(emotion.LastChange.HasValenceArousal);
+            Assert.AreEqual(-0.8f, emotion.LastChange.Valence);
+            Assert.AreEqual(240, frames.Count);
+            for (int e = 0; e < expected.Length; e++)
+            {
+                Assert.AreEqual(0f, frames[119].Emotion[e], "neutral before 2.0 s");
+                Assert.AreEqual(expected[e], emotion.Target[e], 1e-5, "the local mapping (display only) agrees");
+                for (int f = 120; f < frames.Count; f++) Assert.AreEqual(expected[e], frames[f].Emotion[e], 1e-4, "frame " + f);
+            }
+            Console.WriteLine("valence -0.8 arousal 0.6 at 2.0 s -> frame 120 emotion [{0}]", string.Join(" ",
+                Array.ConvertAll(frames[120].Emotion, x => x.ToString("0.0000"))));
+        }
+
+        [Test]
+        public void RigMapperEqualsTheSidecarsOwnRigMapping()
+        {
+            // The same stream twice: ARKit frames mapped here by RigMapper, and ict_facekit frames mapped
+            // by the sidecar (its rig_profile option). Both implement the same profile file.
+            FaceTables t = TestData.Tables;
+            RigMapper rig = RigMapper.Parse(TestData.Profile("ict_facekit"), t, "ict_facekit");
+            List<FaceFrame> arkit, server;
+            using (EmoBridgeClient client = Connect())
+            {
+                using (FaceStream s = client.OpenStream(new StreamSettings { FrameQueueCapacity = 1024, Seed = 5, Tables = t }))
+                    arkit = StreamHello(s);
+                using (FaceStream s = client.OpenStream(new StreamSettings { FrameQueueCapacity = 1024, Seed = 5, Tables = t, RigProfile = "ict_facekit" }))
+                    server = StreamHello(s);
+            }
+            Assert.AreEqual(arkit.Count, server.Count);
+            var mapped = new float[rig.Count];
+            for (int f = 0; f < arkit.Count; f++)
+            {
+                Assert.AreEqual(rig.Count, server[f].WeightCount);
+                rig.Apply(arkit[f].Weights, mapped);
+                for (int j = 0; j < rig.Count; j++) Assert.AreEqual(server[f].Weights[j], mapped[j], 1e-5, rig.ShapeNames[j]);
+            }
+        }
+
+        [Test]
+        public void MisuseThrowsInsteadOfCrashing()
+        {
+            var e = Assert.Throws<EmoBridgeException>(() => new EmoBridgeClient("127.0.0.1:1", 200));
+            Assert.AreEqual(-4, e.Code, e.Message);
+            FaceStream stream;
+            using (EmoBridgeClient client = Connect())
+            {
+                stream = client.OpenStream(new StreamSettings { Tables = TestData.Tables });
+                Assert.Throws<ArgumentException>(() => stream.SetEmotion(new EmotionVector(new float[3]), 0f));
+                var bad = Assert.Throws<EmoBridgeException>(() => stream.SetValenceArousal(-1.5f, 0f, 0f));
+                Assert.AreEqual(-1, bad.Code, bad.Message);
+                Assert.Throws<EmoBridgeException>(() => stream.SetEmotion(EmotionVector.Neutral(7), 0f, double.PositiveInfinity));
+                Assert.Throws<ArgumentOutOfRangeException>(() => stream.Push(new short[10], 5, 10));
+            }
+            // Closing the client closed its stream: calls now fail cleanly, disposing again is harmless.
+            Assert.AreEqual(StreamState.Closed, stream.State);
+            var closed = Assert.Throws<EmoBridgeException>(() => stream.EndAudio());
+            Assert.AreEqual(-3, closed.Code, closed.Message);
+            stream.Dispose();
+            stream.Dispose();
+        }
+    }
+}

@@ -1,0 +1,28 @@
+// EmoBridgeBakeLibrary.h - editor utility: bake SoundWaves into AnimSequences with ARKit float curves.
+//
+// Callable from an Editor Utility Widget/Blueprint or from Python (unreal.EmoBridgeBakeLibrary). The
+// audio goes through the running sidecar (via the native core's stream, all at once, not paced); the
+// curves are written with IAnimationDataController (UE 5.3+ curve identifiers).
+#pragma once
+
+#include "CoreMinimal.h"
+#include "Kismet/BlueprintFunctionLibrary.h"
+#include "EmoBridgeBakeLibrary.generated.h"
+
+class UAnimSequence;
+class USkeleton;
+class USoundWave;
+
+UCLASS()
+class EMOBRIDGEEDITOR_API UEmoBridgeBakeLibrary : public UBlueprintFunctionLibrary
+{
+	GENERATED_BODY()
+
+public:
+	/** Bakes Sound into a new AnimSequence /PackagePath/<Sound name>_EmoBridge on Skeleton (for a MetaHuman:
+	 *  the face skeleton, Face_Archetype_Skeleton). Curves: the 61 Live Link names (52 ARKit + head/eye
+	 *  yaw/pitch/roll as radians/pi), one key per frame at Fps. Returns null on failure (see the log). */
+	UFUNCTION(BlueprintCallable, Category = "EmoBridge|Bake")
+	static UAnimSequence* BakeSoundWaveToAnimSequence(USoundWave* Sound, USkeleton* Skeleton, const FString& PackagePath,
+		const FString& ServerAddress, const TMap<FName, float>& Emotion, float Fps = 60.f, int64 Seed = 0);
+};

@@ -1,0 +1,151 @@
+"""The native client core's shared library through ctypes (as Unity's P/Invoke uses it), against a real sidecar.
+
+Skipped when libemobridge has not been built (``cmake -S . -B build && cmake --build build``; test.sh does).
+The C++ suite under engine_plugins/native/tests (run by ctest) covers the library in depth; this checks the
+shipped .so, its exported symbols and struct layouts from a second language.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import subprocess
+import sys
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BINDING = REPO / "engine_plugins/native/python/emobridge_native.py"
+
+
+def _binding():
+    spec = importlib.util.spec_from_file_location("emobridge_native", BINDING)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("emobridge_native", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+native = _binding()
+pytestmark = pytest.mark.skipif(native.library_path() is None, reason="libemobridge is not built (see test.sh)")
+
+
+@pytest.fixture(scope="module")
+def sidecar():
+    """A real `emobridge serve` on a free port (the same command an engine would start)."""
+    from emobridge.client import EmoBridgeClient
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = Path(sys.executable).with_name("emobridge")
+    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--host", "127.0.0.1", "--device", "cpu"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    address = f"127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with EmoBridgeClient(address, timeout=1) as client:
+                    client.info()
+                break
+            except Exception:
+                assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+                assert time.monotonic() < deadline, "the sidecar did not start"
+                time.sleep(0.2)
+        yield address
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def _hello():
+    with wave.open(str(REPO / "examples/hello.wav")) as wav:
+        return wav.getframerate(), wav.readframes(wav.getnframes())
+
+
+def test_stream_through_ctypes_equals_bake(sidecar):
+    from emobridge.client import EmoBridgeClient
+    from emobridge.wire import pb
+
+    rate, pcm = _hello()
+    lib = native.load()
+    assert lib.eb_version().decode() and lib.eb_abi_version() >= native.EB_ABI_VERSION == 2
+    with native.Client(sidecar, lib=lib) as client:
+        stream = client.stream(sample_rate=rate, seed=3, emotion={"sad": 0.5}, frame_queue_capacity=1024)
+        frames = native.stream_pcm16(stream, pcm, rate)
+        assert stream.state == "ended" and stream.error == ""
+        stats = stream.stats()
+        assert stats.frames_received == len(frames) == 240 and stats.frames_dropped == 0 and stats.fps == 60.0
+        assert len(stats.stream_id) > 0
+        stream.close()
+        with pytest.raises(native.NativeError) as closed:
+            _ = stream.state
+        assert closed.value.code == native.EB_ERR_CLOSED
+
+    request = pb.BakeRequest(pcm=pb.PcmAudio(data=pcm, encoding=pb.AUDIO_ENCODING_PCM_S16LE, sample_rate=rate),
+                             fps=60, seed=3)
+    request.emotion_keyframes.append(pb.EmotionUpdate(emotion=pb.Emotion(intensities={"sad": 0.5}), time_seconds=0,
+                                                      transition_seconds=0))
+    with EmoBridgeClient(sidecar, timeout=60) as client:
+        baked = client.bake_raw(request).animation.frames
+    assert [f.index for f in frames] == [f.index for f in baked]
+    np.testing.assert_allclose([f.weights[:52] for f in frames], [f.weights for f in baked], atol=1e-4)
+    np.testing.assert_allclose([[f.head.yaw, f.head.pitch, f.head.roll] for f in frames],
+                               [[f.head.yaw, f.head.pitch, f.head.roll] for f in baked], atol=1e-4)
+    np.testing.assert_allclose([f.emotion[:7] for f in frames], [f.emotion for f in baked], atol=1e-4)
+
+
+def test_float_audio_at_an_odd_rate_is_resampled(sidecar):
+    """44.1 kHz is passed through to the sidecar; 11025 Hz (which it does not take) is resampled here."""
+    rate, pcm = _hello()
+    samples = np.frombuffer(pcm, "<i2").astype(np.float32) / 32768.0
+    odd = np.interp(np.arange(0, len(samples), rate / 11025), np.arange(len(samples)), samples).astype(np.float32)
+    with native.Client(sidecar) as client:
+        stream = client.stream(sample_rate=11025, frame_queue_capacity=1024)
+        step = 11025 // 50
+        for at in range(0, len(odd), step):
+            while not stream.push(odd[at:at + step], f32=True):
+                stream.wait(20)
+        frames = native.stream_pcm16(stream, b"", 11025)
+        assert stream.state == "ended"
+        assert abs(len(frames) - 240) <= 2
+        assert stream.poll_latest() is None  # everything was drained
+
+
+def test_timed_and_valence_arousal_emotion(sidecar):
+    """Both ABI 2 calls through the shipped .so: a change timed on the audio timeline lands at its frame, and a
+    negative valence/arousal point arrives as the sidecar's own mapping (emobridge.emotion, the one source)."""
+    from emobridge.emotion.space import emotion_from_valence_arousal
+
+    rate, pcm = _hello()
+    with native.Client(sidecar) as client:
+        stream = client.stream(sample_rate=rate, frame_queue_capacity=1024)
+        # Half a second of audio is queued first: untimed, the changes would start about there. (Not more: the
+        # sidecar reads at most 1 s of audio ahead of its model, so changes sent later could find their time past.)
+        assert stream.push(pcm[: rate])
+        stream.set_emotion({"surprise": 1.0}, transition_seconds=0.0, time_seconds=1.0)
+        stream.set_valence_arousal(-0.8, 0.6, transition_seconds=0.0, time_seconds=2.5)
+        with pytest.raises(native.NativeError) as bad:
+            stream.set_valence_arousal(0.0, 1.5)
+        assert bad.value.code == native.EB_ERR_INVALID_ARGUMENT
+        frames = native.stream_pcm16(stream, pcm[rate:], rate)
+        assert stream.state == "ended" and len(frames) == 240
+    emotion = np.array([f.emotion[:7] for f in frames])
+    assert (emotion[:60] == 0).all()                           # before 1.0 s: neutral
+    np.testing.assert_allclose(emotion[60:150, 5], 1.0)       # 1.0 .. 2.5 s: surprise (a cut at frame 60)
+    np.testing.assert_allclose(emotion[150:], np.tile(emotion_from_valence_arousal(-0.8, 0.6), (90, 1)), atol=1e-5)
+
+
+def test_misuse_raises_instead_of_crashing():
+    lib = native.load()
+    with pytest.raises(native.NativeError) as bad:
+        native.Client("127.0.0.1:1", connect_timeout_ms=200, lib=lib)
+    assert bad.value.code == native.EB_ERR_UNAVAILABLE
+    assert lib.eb_stream_close(None) == native.EB_ERR_INVALID_HANDLE
+    assert lib.eb_stream_end_audio(12345) == native.EB_ERR_INVALID_HANDLE
+    assert b"stream" in lib.eb_last_error()
