@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from emobridge.animate import DEFAULT_FPS, DEFAULT_MOUTH_PRESERVATION, Style
+from emobridge.animation import Animation
 from emobridge.cli import CliError
 from emobridge.emotion import EmotionTrack, parse_emotion_string
 
@@ -38,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-model", action="store_true",
                    help="audio-only bakes use phone recognition + the procedural animator instead of the model")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="model device (default auto)")
+    p.add_argument("--server", metavar="HOST:PORT",
+                   help="bake on a running sidecar through its Bake call instead of in this process (its model and device)")
     p.add_argument("-o", "--output", type=Path, required=True, help="output animation JSON")
     p.set_defaults(run=run)
 
@@ -70,11 +73,32 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--fps must be between 0 and 240, got {args.fps:g}")
     if args.model is not None and not (args.model / "model.json").is_file():
         raise CliError(f"--model {args.model}: no model.json there; pass a folder written by `emobridge train export`")
-    anim = bake(args.audio, text=text, emotion=emotion, mouth_preservation=args.mouth_preservation,
-                fps=args.fps, seed=args.seed, style=parse_style(args.style), use_model=not args.no_model,
-                model_dir=args.model, device=args.device)
+    if args.server:
+        anim = _bake_on_server(args, text, emotion)
+    else:
+        anim = bake(args.audio, text=text, emotion=emotion, mouth_preservation=args.mouth_preservation,
+                    fps=args.fps, seed=args.seed, style=parse_style(args.style), use_model=not args.no_model,
+                    model_dir=args.model, device=args.device)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     anim.save(args.output)
     print(f"{args.output}: {len(anim.frames)} frames at {anim.fps:g} fps ({anim.duration:.2f} s), "
           f"route: {anim.meta['route']}")
     return 0
+
+
+def _bake_on_server(args: argparse.Namespace, text: str | None, emotion) -> Animation:
+    """The same bake through the sidecar's Bake call (engine editors bake against the sidecar they stream from)."""
+    import grpc
+
+    from emobridge.client import EmoBridgeClient
+
+    if args.style or args.model or args.no_model:
+        raise CliError("--style, --model and --no-model apply to local bakes; the sidecar bakes with its own model")
+    keyframes = ([(k.time, k.emotion, k.transition) for k in emotion.keyframes] if isinstance(emotion, EmotionTrack)
+                 else emotion)
+    try:
+        with EmoBridgeClient(args.server) as client:
+            return client.bake(args.audio, emotion=keyframes, fps=args.fps, seed=args.seed, transcript=text or "",
+                               mouth_preservation=args.mouth_preservation)
+    except grpc.RpcError as err:
+        raise CliError(f"the sidecar at {args.server} could not bake {args.audio}: {err.code().name}: {err.details()}") from None

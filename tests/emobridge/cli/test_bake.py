@@ -109,3 +109,33 @@ def test_bad_input_is_one_clear_line_and_exit_2(make, extra, message, tone_wav, 
     err = capsys.readouterr().err
     assert err.startswith("emobridge: error:") and message.lower() in err.lower(), err
     assert "Traceback" not in err and not (tmp_path / "o.json").exists()
+
+
+def test_bake_on_a_sidecar_equals_the_local_bake(speech, tiny_model_dir, tmp_path, capsys):
+    """`--server`: the same clip, transcript and emotion track baked by the sidecar's Bake call."""
+    pytest.importorskip("torch", reason="the tiny test model is exported with torch")
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("_emobridge_server_conftest_bake",
+                                                  Path(__file__).parents[1] / "server" / "conftest.py")
+    server = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(server)
+    track = tmp_path / "track.json"
+    track.write_text(json.dumps({"keyframes": [{"time": 0.0, "emotion": {"sad": 0.5}},
+                                               {"time": 0.6, "emotion": {"happy": 0.9}, "transition": 0.2}]}))
+    common = [speech, "--text", "Please pass me the map.", "--emotion-track", track, "--fps", "30", "--seed", "3"]
+    assert _bake(*common, "--model", tiny_model_dir, "-o", tmp_path / "local.json") == 0
+    srv = server.ServerThread(tiny_model_dir)
+    try:
+        assert _bake(*common, "--server", srv.address, "-o", tmp_path / "served.json") == 0
+    finally:
+        srv.stop()
+    local, served = Animation.load(tmp_path / "local.json"), Animation.load(tmp_path / "served.json")
+    assert served.frames.shape == local.frames.shape and np.abs(served.frames - local.frames).max() < 1e-4
+    assert np.abs(served.emotion - local.emotion).max() < 1e-4 and served.emotion[-1][0] > 0.8
+
+
+def test_bake_on_a_missing_sidecar_is_a_clear_error(tone_wav, tmp_path, capsys):
+    assert _bake(tone_wav(), "--server", "127.0.0.1:1", "-o", tmp_path / "o.json") == 2
+    assert "127.0.0.1:1" in capsys.readouterr().err

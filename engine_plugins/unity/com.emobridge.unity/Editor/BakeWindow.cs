@@ -7,11 +7,13 @@ using UnityEngine;
 namespace EmoBridge.Editor
 {
     /// <summary>Window > EmoBridge > Bake Clips: bakes the selected AudioClips to AnimationClips (.anim)
-    /// with the emobridge CLI (`emobridge bake`, the same pipeline the sidecar's Bake runs, then
-    /// `emobridge export unity-anim`, the export tools' .anim writer) and imports them next to the audio.</summary>
+    /// through the sidecar's Bake call (`emobridge bake --server ADDRESS`; empty address = the same bake in
+    /// the CLI's own process), then `emobridge export unity-anim` (the export tools' .anim writer), and
+    /// imports them next to the audio.</summary>
     public sealed class BakeWindow : EditorWindow
     {
         const string ExecutableKey = "EmoBridge.Executable";
+        const string ServerKey = "EmoBridge.BakeServer";
 
         [SerializeField] List<AudioClip> clips = new List<AudioClip>();
         [SerializeField] TextAsset transcript;
@@ -30,6 +32,9 @@ namespace EmoBridge.Editor
             string exe = EditorPrefs.GetString(ExecutableKey, "emobridge");
             string newExe = EditorGUILayout.TextField("emobridge CLI", exe);
             if (newExe != exe) EditorPrefs.SetString(ExecutableKey, newExe);
+            string server = EditorPrefs.GetString(ServerKey, "localhost:50051");
+            string newServer = EditorGUILayout.TextField("Sidecar (empty = local)", server);
+            if (newServer != server) EditorPrefs.SetString(ServerKey, newServer);
 
             if (GUILayout.Button("Use selected AudioClips"))
             {
@@ -49,10 +54,10 @@ namespace EmoBridge.Editor
             fps = EditorGUILayout.IntField("FPS", fps);
 
             using (new EditorGUI.DisabledScope(clips.Count == 0))
-                if (GUILayout.Button("Bake " + clips.Count + " clip(s)")) BakeAll(newExe);
+                if (GUILayout.Button("Bake " + clips.Count + " clip(s)")) BakeAll(newExe, newServer);
         }
 
-        void BakeAll(string exe)
+        void BakeAll(string exe, string server)
         {
             int done = 0;
             var failures = new List<string>();
@@ -65,7 +70,7 @@ namespace EmoBridge.Editor
                     if (EditorUtility.DisplayCancelableProgressBar("EmoBridge bake", clip.name + " (" + (i + 1) + "/" + clips.Count + ")",
                                                                   i / (float)clips.Count))
                         break;
-                    string error = Bake(exe, clip);
+                    string error = Bake(exe, server, clip);
                     if (error == null) done++;
                     else failures.Add(clip.name + ": " + error);
                 }
@@ -80,12 +85,13 @@ namespace EmoBridge.Editor
         }
 
         /// <summary>Bakes one clip next to its asset; returns null or what went wrong.</summary>
-        string Bake(string exe, AudioClip clip)
+        string Bake(string exe, string server, AudioClip clip)
         {
             string audio = Path.GetFullPath(AssetDatabase.GetAssetPath(clip));
             string stem = Path.Combine(Path.GetDirectoryName(audio), Path.GetFileNameWithoutExtension(audio));
             string json = Path.Combine(Path.GetTempPath(), "emobridge-" + clip.name + ".json");
             var bake = new List<string> { "bake", audio, "-o", json, "--fps", fps.ToString() };
+            if (!string.IsNullOrEmpty(server)) { bake.Add("--server"); bake.Add(server); }
             if (transcript != null && clips.Count == 1) { bake.Add("--text"); bake.Add(transcript.text); }
             if (emotionTrack != null) { bake.Add("--emotion-track"); bake.Add(Path.GetFullPath(AssetDatabase.GetAssetPath(emotionTrack))); }
             else if (!string.IsNullOrEmpty(emotion)) { bake.Add("--emotion"); bake.Add(emotion); }
