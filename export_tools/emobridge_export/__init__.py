@@ -33,6 +33,8 @@ EXPORTERS: dict[str, tuple[str, str, str]] = {
     "unreal-curves": ("emobridge_export.unreal_curves", "export_unreal_curves", ".csv"),
     "visemes": ("emobridge_export.visemes", "export_visemes", ".csv"),
 }
+# Formats whose layout is fixed by their consumer (Live Link Face's 61 curves, Oculus' 15 visemes): no rig profile.
+RIGLESS_FORMATS = ("livelink-csv", "visemes")
 
 
 class ExportError(ValueError):
@@ -57,4 +59,4 @@ def exporter(fmt: str) -> Callable[..., Path]:
     return getattr(importlib.import_module(module), function)
 
 
-__all__ = ["EXPORTERS", "ExportError", "exporter", "rig_shapes"]
+__all__ = ["EXPORTERS", "RIGLESS_FORMATS", "ExportError", "exporter", "rig_shapes"]

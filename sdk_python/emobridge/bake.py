@@ -81,21 +81,24 @@ def bake(
     model_dir: str | os.PathLike[str] | None = None,
     device: str = "auto",
     threads: int = 0,
+    audio_name: str | None = None,
 ) -> Animation:
     """Bake one clip. ``audio`` is a file path or float mono samples at 16 kHz.
 
     ``threads``: ONNX Runtime intra-op threads of the (per-process cached) model; 0 = all cores. Batch workers
-    pass 1 so that N processes share N cores instead of fighting over them.
+    pass 1 so that N processes share N cores instead of fighting over them. ``audio_name``: the file name
+    ``meta["audio"]`` records when ``audio`` is samples already decoded from that file.
     """
     audio16k = load_audio(audio) if isinstance(audio, (str, os.PathLike)) else np.asarray(audio, np.float32)
     duration = len(audio16k) / SAMPLE_RATE
     show = progress if progress is not None else duration >= PROGRESS_MIN_S
     steps = tqdm(total=2, desc=f"bake {duration:.0f} s", unit="step", disable=not show, leave=False)
     steps.set_postfix_str("phones")
-    aligned = None if is_silent(audio16k) else transcript_phones(audio16k, text)
+    silent = is_silent(audio16k)
+    aligned = None if silent else transcript_phones(audio16k, text)
     steps.update()
     steps.set_postfix_str("animate")
-    if aligned is None and not is_silent(audio16k) and use_model and model_available(model_dir):
+    if aligned is None and not silent and use_model and model_available(model_dir):
         animator = _audio_animator(str(model_dir) if model_dir else None, device, threads)
         anim = animator.animate(audio16k, fps, emotion, mouth_preservation, seed, style)
         source: dict[str, object] = {"route": "model"}
@@ -107,6 +110,8 @@ def bake(
     steps.close()
     anim.meta.update(source)
     if isinstance(audio, (str, os.PathLike)):
-        anim.meta["audio"] = Path(audio).name
+        audio_name = Path(audio).name
+    if audio_name:
+        anim.meta["audio"] = audio_name
     anim.meta["duration_s"] = round(duration, 3)
     return anim

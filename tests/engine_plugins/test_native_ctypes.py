@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import socket
 import subprocess
 import sys
-import time
 import wave
 from pathlib import Path
 
@@ -53,30 +51,15 @@ def test_ctypes_checks_in_a_fresh_interpreter():
 @pytest.fixture(scope="module")
 def sidecar():
     """A real `emobridge serve` on a free port (the same command an engine would start)."""
-    from emobridge.client import EmoBridgeClient
+    with _harness().sidecar() as port:
+        yield f"127.0.0.1:{port}"
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    exe = Path(sys.executable).with_name("emobridge")
-    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--host", "127.0.0.1", "--device", "cpu"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    address = f"127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with EmoBridgeClient(address, timeout=1) as client:
-                    client.info()
-                break
-            except Exception:
-                assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-                assert time.monotonic() < deadline, "the sidecar did not start"
-                time.sleep(0.2)
-        yield address
-    finally:
-        proc.terminate()
-        proc.wait(30)
+
+def _harness():
+    spec = importlib.util.spec_from_file_location("unreal_harness", REPO / "engine_plugins/unreal/tests/harness.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _hello():

@@ -67,10 +67,11 @@ def decode(decoder: Path, path: Path, *extra: str) -> tuple[list[dict], dict]:
 
 
 @contextlib.contextmanager
-def sidecar(livelink_port: int, subject: str, model_dir: Path | None = None):
-    """`emobridge serve --livelink 127.0.0.1:PORT --subject NAME` on a free gRPC port; yields that port."""
-    cmd = [sys.executable, "-m", "emobridge", "serve", "--port", "0", "--host", "127.0.0.1",
-           "--livelink", f"127.0.0.1:{livelink_port}", "--subject", subject]
+def sidecar(livelink_port: int | None = None, subject: str = "emobridge", model_dir: Path | None = None):
+    """`emobridge serve [--livelink 127.0.0.1:PORT --subject NAME]` on a free gRPC port; yields that port."""
+    cmd = [sys.executable, "-m", "emobridge", "serve", "--port", "0", "--host", "127.0.0.1"]
+    if livelink_port is not None:
+        cmd += ["--livelink", f"127.0.0.1:{livelink_port}", "--subject", subject]
     if model_dir is not None:
         cmd += ["--model", str(model_dir)]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)

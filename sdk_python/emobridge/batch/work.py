@@ -19,7 +19,6 @@ from emobridge.batch.manifest import Line
 
 # Formats other than "json" are emobridge_export.EXPORTERS; "json" is the animation JSON itself.
 JSON = "json"
-RIG_FORMATS = ("unity-anim", "gltf", "unreal-curves")  # the exporters that take a rig profile
 # One thread per worker process: N workers then share N cores instead of oversubscribing them.
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 ORT_THREADS = 1
@@ -77,12 +76,12 @@ def _bake(line: Line, job: Job) -> tuple[dict[str, Any], dict[str, bytes]]:
     from emobridge.batch.selfcheck import lipsync_selfcheck
     from emobridge.emotion import EmotionTrack
 
-    audio = load_audio(line.audio)
+    audio = load_audio(line.audio)  # decoded once: the bake and the self-check both use it
     emotion = EmotionTrack.load(line.emotion_track) if line.emotion_track else (
         np.asarray(line.emotion, np.float32) if line.emotion else None)
-    # The path (not the samples) so that meta["audio"] names the file exactly as `emobridge bake` does.
-    anim = bake(line.audio, text=line.text, emotion=emotion, mouth_preservation=line.mouth_preservation, fps=line.fps,
-                seed=line.seed, progress=False, model_dir=job.model_dir, device="cpu", threads=ORT_THREADS)
+    anim = bake(audio, text=line.text, emotion=emotion, mouth_preservation=line.mouth_preservation, fps=line.fps,
+                seed=line.seed, progress=False, model_dir=job.model_dir, device="cpu", threads=ORT_THREADS,
+                audio_name=line.audio.name)
     outputs: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="emobridge-batch-") as tmp:
         for fmt in job.formats:
@@ -99,10 +98,10 @@ def _export(anim, fmt: str, path: Path, line: Line, job: Job) -> None:
     if fmt == JSON:
         anim.save(path)
         return
-    from emobridge_export import exporter
+    from emobridge_export import RIGLESS_FORMATS, exporter
 
     options: dict[str, Any] = {}
-    if fmt in RIG_FORMATS and line.rig:
+    if fmt not in RIGLESS_FORMATS and line.rig:
         options["rig"] = line.rig
     if fmt == "gltf" and job.gltf_mesh:
         options["mesh"] = job.gltf_mesh
