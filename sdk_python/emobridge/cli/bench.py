@@ -34,7 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--streams", type=int, default=32, help="concurrent real-time streams (default 32)")
     v.add_argument("--fps", type=float, default=60.0, help="frame rate each stream asks for (default 60)")
     v.add_argument("--duration", type=float, default=10.0, help="seconds of audio per stream (default 10)")
-    v.add_argument("--tick-ms", type=float, default=0.0, help="the server's shortest scheduler tick (see serve)")
+    v.add_argument("--tick-ms", type=float, help="the server's shortest scheduler tick (default: serve's)")
+    v.add_argument("--client", choices=("python", "native"), default="python",
+                   help="who drives the streams: python = the asyncio client library (default); native = "
+                        "libemobridge, as the Unity and Unreal plugins do (build/ from cmake first)")
     v.add_argument("--json", type=Path, help="also write the numbers here")
     _common(v)
     v.set_defaults(run=run_serve, threads=1)  # the serve default
@@ -138,8 +141,9 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.streams < 1 or args.duration <= 0 or not args.fps > 0:
         raise CliError("--streams, --duration and --fps must be positive")
     cmd = [sys.executable, "-m", "emobridge", "serve", "--port", "0", "--host", "127.0.0.1", "--device", args.device,
-           "--max-streams", str(args.streams), "--threads", str(args.threads), "--tick-ms", str(args.tick_ms),
-           "--metrics-port", "0"]
+           "--max-streams", str(args.streams), "--threads", str(args.threads), "--metrics-port", "0"]
+    if args.tick_ms is not None:
+        cmd += ["--tick-ms", str(args.tick_ms)]
     if args.model:
         cmd += ["--model", str(args.model)]
     server = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
@@ -156,16 +160,14 @@ def run_serve(args: argparse.Namespace) -> int:
 
         threading.Thread(target=lambda: [None for _ in server.stderr], daemon=True).start()  # drain its logs
         cpu0, _ = _proc_usage(server.pid)
-        driver = subprocess.run(
-            [sys.executable, "-c", "import sys, json; from emobridge.cli.bench import drive_streams; "
-             "print(json.dumps(drive_streams(*json.loads(sys.argv[1]))))",
-             json.dumps([f"127.0.0.1:{port}", args.streams, args.fps, args.duration])],
-            capture_output=True, text=True, timeout=args.duration * 3 + 120)
+        driver = _drive(args, f"127.0.0.1:{port}")
         cpu1, rss = _proc_usage(server.pid)
         import urllib.request
 
         text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
         batch = {k: float(v) for k, v in re.findall(r"^emobridge_batch_size_(sum|count) (\S+)$", text, re.M)}
+        computed = [(float(le), float(n)) for le, n in
+                    re.findall(r'^emobridge_frame_latency_seconds_bucket\{le="([^"]+)"\} (\S+)$', text, re.M)]
         if driver.returncode != 0:
             raise CliError("the stream driver failed: " + driver.stderr[-2000:])
         result = json.loads(driver.stdout.strip().splitlines()[-1])
@@ -177,19 +179,68 @@ def run_serve(args: argparse.Namespace) -> int:
             server.kill()
     wall = result.pop("wall_s")
     result.update({"server_cpu_percent": round(100 * (cpu1 - cpu0) / wall, 1), "server_rss_mb": round(rss / 2**20, 1),
-                   "device": args.device, "target_fps": args.fps,
+                   "device": args.device, "target_fps": args.fps, "client": args.client,
                    "mean_batch": round(batch.get("sum", 0) / max(1.0, batch.get("count", 0)), 1),
-                   "model_calls": int(batch.get("count", 0))})
-    print(f"{args.streams} streams x {args.duration:g} s at {args.fps:g} fps ({args.device}): "
+                   "model_calls": int(batch.get("count", 0)),
+                   # The server's own histogram: audio arrival to frame computed, before its send queue and transport.
+                   "server_p99_ms_at_most": _histogram_quantile_ms(computed, 0.99)})
+    print(f"{args.streams} streams x {args.duration:g} s at {args.fps:g} fps ({args.device}, {args.client} client): "
           f"achieved {result['fps_mean']:.1f} fps per stream (min {result['fps_min']:.1f}), "
           f"{result['errors']} errors")
     print(f"frame latency beyond lookahead: p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, "
           f"p99 {result['p99_ms']:.1f} ms (max {result['max_ms']:.1f} ms)")
     print(f"server: {result['server_cpu_percent']:.0f}% CPU (100% = one core), {result['server_rss_mb']:.0f} MB resident, "
-          f"{result['model_calls']} batched model calls, mean batch {result['mean_batch']:.1f} streams")
+          f"{result['model_calls']} batched model calls, mean batch {result['mean_batch']:.1f} streams; "
+          f"computed within {result['server_p99_ms_at_most']:g} ms of the audio for 99% of frames (server side)")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
     return 0
+
+
+NATIVE_DRIVER = Path(__file__).resolve().parents[3] / "build" / "engine_plugins" / "native" / "eb_bench_streams"
+
+
+def _bench_audio(duration: float) -> np.ndarray:
+    """``duration`` seconds of examples/hello.wav, tiled: what every benchmark stream sends."""
+    from emobridge.audio import SAMPLE_RATE, load_audio
+
+    clip = load_audio(Path(__file__).resolve().parents[3] / "examples" / "hello.wav")
+    n = int(duration * SAMPLE_RATE)
+    return np.tile(clip, -(-n // len(clip)))[:n]
+
+
+def _drive(args: argparse.Namespace, address: str):
+    """Run the stream driver (a separate process) against ``address``; its stdout ends with a JSON line."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    timeout = args.duration * 3 + 120
+    if args.client == "python":
+        return subprocess.run(
+            [sys.executable, "-c", "import sys, json; from emobridge.cli.bench import drive_streams; "
+             "print(json.dumps(drive_streams(*json.loads(sys.argv[1]))))",
+             json.dumps([address, args.streams, args.fps, args.duration])],
+            capture_output=True, text=True, timeout=timeout)
+    if not NATIVE_DRIVER.is_file():
+        raise CliError(f"--client native needs {NATIVE_DRIVER}: build it with "
+                       "`cmake -S . -B build && cmake --build build` (./test.sh does)")
+    from emobridge.client import EmoBridgeClient, pcm16
+
+    with EmoBridgeClient(address) as client:
+        lookahead_ms = client.info().lookahead_ms
+    with tempfile.NamedTemporaryFile(suffix=".s16") as raw:
+        raw.write(pcm16(_bench_audio(args.duration)))
+        raw.flush()
+        return subprocess.run([str(NATIVE_DRIVER), address, str(args.streams), f"{args.fps:g}", f"{lookahead_ms:g}",
+                               raw.name], capture_output=True, text=True, timeout=timeout)
+
+
+def _histogram_quantile_ms(buckets: list[tuple[float, float]], q: float) -> float:
+    """The upper bound (ms) of the Prometheus bucket holding quantile q; cumulative (le, count) pairs."""
+    total = buckets[-1][1] if buckets else 0.0
+    return next((round(le * 1000, 1) for le, n in buckets if n >= q * total), float("inf")) if total else 0.0
 
 
 def drive_streams(address: str, streams: int, fps: float, duration: float) -> dict:
@@ -202,12 +253,11 @@ def drive_streams(address: str, streams: int, fps: float, duration: float) -> di
     import asyncio
     import math
 
-    from emobridge.audio import SAMPLE_RATE, load_audio
+    from emobridge.audio import SAMPLE_RATE
     from emobridge.client import AsyncEmoBridgeClient, pcm16
 
-    clip = load_audio(Path(__file__).resolve().parents[3] / "examples" / "hello.wav")
-    n = int(duration * SAMPLE_RATE)
-    audio = np.tile(clip, -(-n // len(clip)))[:n]
+    audio = _bench_audio(duration)
+    n = len(audio)
     chunk = SAMPLE_RATE // 50
     chunks = [pcm16(audio[i:i + chunk]) for i in range(0, n, chunk)]
 

@@ -29,9 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-stream-livelink", action="store_true",
                    help="let clients name their own Live Link target in StreamConfig.livelink")
     p.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this HTTP port (/metrics)")
-    p.add_argument("--tick-ms", type=float, default=0.0,
-                   help="shortest scheduler tick: > 0 batches more streams per model call at that much latency "
-                        "(default 0: step as soon as audio is ready)")
+    p.add_argument("--tick-ms", type=float, default=5.0,
+                   help="shortest scheduler tick: steps that became ready within it share one model call, at up to "
+                        "that much latency (default 5: at 32 streams a third less CPU than stepping each stream as "
+                        "its audio lands; 0 = no wait)")
     p.add_argument("--grace", type=float, default=5.0, help="seconds live streams get to end on shutdown")
     p.set_defaults(run=run)
 
@@ -73,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
         # The model, stubs and modules are ~80k long-lived objects; a full garbage collection walking them
         # stalls the event loop for tens of milliseconds. Frozen, they are never walked again.
         gc.freeze()
+        # gRPC's completion-queue thread needs the GIL to hand each finished read and write to the event loop;
+        # with the loop busy it waits out the whole switch interval (5 ms by default) each time, which is the
+        # larger part of the p99 frame latency at 32 streams on 2 cores. 0.5 ms: p99 28-42 ms against 41-66.
+        sys.setswitchinterval(0.0005)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -88,7 +88,7 @@ class EmoBridgeService:
 
     def __init__(self, model: FaceModel, model_dir: str | None = None, device: str = "auto", limits: Limits | None = None,
                  metrics: ServerMetrics | None = None, livelink: LiveLinkDefault | None = None,
-                 allow_stream_livelink: bool = False, min_tick_s: float = 0.0) -> None:
+                 allow_stream_livelink: bool = False, min_tick_s: float = 0.005) -> None:
         self.model = model
         self.model_dir = model_dir
         self.device = device
@@ -187,9 +187,11 @@ class EmoBridgeService:
                 stream_id=session.stream_id))
             reader = asyncio.get_running_loop().create_task(self._read(requests, session, room))
             while True:
+                full = session.limits.max_outbound_frames
                 while session.outbox:
+                    if len(session.outbox) >= full:  # the stream was paused on this queue: room makes it ready
+                        self.scheduler.wake()
                     frame = session.outbox.popleft()
-                    self.scheduler.wake()  # room in the outbound queue may make the stream ready again
                     yield pb.AnimateResponse(frame=self._frame_message(frame, rig))
                     session.frames_sent += 1
                     self.metrics.frames.inc()
@@ -289,7 +291,8 @@ class EmoBridgeService:
                     raise invalid("config duplicated: a stream takes exactly one StreamConfig, as its first message")
                 else:
                     raise invalid("empty AnimateRequest: set one of config, audio, emotion, style, end_of_audio")
-                self.scheduler.wake()
+                if session.ready():  # waking the scheduler for a message that left no step to run costs a scan
+                    self.scheduler.wake()
             session.end_audio()  # the client closed its side without EndOfAudio: finish what was sent
             self.scheduler.wake()
             session.notify()
@@ -441,7 +444,7 @@ class Server:
 async def start_server(model_dir: str | os.PathLike[str] | None = None, port: int = 50051, host: str = "[::]",
                        device: str = "auto", limits: Limits | None = None, metrics_port: int | None = None,
                        livelink: LiveLinkDefault | None = None, allow_stream_livelink: bool = False,
-                       threads: int = 0, model: FaceModel | None = None, min_tick_s: float = 0.0) -> Server:
+                       threads: int = 0, model: FaceModel | None = None, min_tick_s: float = 0.005) -> Server:
     """Load the model and start serving on ``host:port`` (port 0 = any free port; ``Server.port`` says which)."""
     from grpc_health.v1 import health, health_pb2, health_pb2_grpc
     from grpc_reflection.v1alpha import reflection
