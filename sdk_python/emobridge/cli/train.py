@@ -35,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     f.add_argument("--no-channel-augment", action="store_true",
                    help="train on the corpus features as stored (no random spectral colouring or band masks)")
+    f.add_argument("--loss-weight", action="append", default=[], metavar="NAME=W",
+                   help="change one loss weight (rec, velocity, closure, emotion, mouth); repeatable")
     f.set_defaults(run=run_fit)
 
     e = steps.add_parser("export", help="checkpoint -> ONNX model folder")
@@ -61,6 +63,21 @@ def run_corpus(args: argparse.Namespace) -> int:
     return 0
 
 
+def _loss_weights(pairs: list[str]) -> dict[str, float]:
+    from emobridge.train.fit import LOSS_WEIGHTS
+
+    weights = dict(LOSS_WEIGHTS)
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        try:
+            if name not in weights:
+                raise ValueError
+            weights[name] = float(value)
+        except ValueError:
+            raise CliError(f"--loss-weight takes NAME=W with NAME one of {', '.join(LOSS_WEIGHTS)}, got {pair!r}") from None
+    return weights
+
+
 def run_fit(args: argparse.Namespace) -> int:
     _need_torch()
     from emobridge.train.fit import FitConfig, fit
@@ -69,7 +86,7 @@ def run_fit(args: argparse.Namespace) -> int:
         raise CliError(f"corpus folder not found: {args.corpus}; run `emobridge train corpus` first")
     ckpt = fit(FitConfig(corpus=str(args.corpus), out=str(args.out), steps=args.steps, batch=args.batch,
                          crop=args.crop, lr=args.lr, seed=args.seed, device=args.device, threads=args.threads,
-                         augment=not args.no_channel_augment))
+                         augment=not args.no_channel_augment, loss_weights=_loss_weights(args.loss_weight)))
     summary = json.loads((args.out / "fit.json").read_text())
     print(f"{ckpt}: {summary['steps']} steps in {summary['wall_s']} s on {summary['device']}; "
           f"curve in {args.out / 'learning_curve.png'}")

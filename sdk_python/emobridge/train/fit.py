@@ -16,7 +16,7 @@ import json
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +48,7 @@ class FitConfig:
     threads: int = 0             # 0 = torch default
     stop_at: int | None = None   # end this run early at this step (resume later); the schedule still spans steps
     augment: bool = True         # channel colouring and band masks on the training crops (channel_augment)
+    loss_weights: dict[str, float] = field(default_factory=lambda: dict(LOSS_WEIGHTS))
 
 
 class Corpus:
@@ -129,7 +130,7 @@ def _mask(names: list[str]) -> torch.Tensor:
 
 
 def losses(net: FaceNet, recognizer: EmotionRecognizer, batch: dict[str, torch.Tensor],
-           weights: torch.Tensor) -> dict[str, torch.Tensor]:
+           weights: torch.Tensor, loss_weights: dict[str, float] = LOSS_WEIGHTS) -> dict[str, torch.Tensor]:
     la = net.config.lookahead
     # The network emits frame t - la at input step t; feed it that frame's conditioning.
     cond = torch.cat([batch["cond"][:, :1].expand(-1, la, -1), batch["cond"][:, :-la]], dim=1)
@@ -155,7 +156,7 @@ def losses(net: FaceNet, recognizer: EmotionRecognizer, batch: dict[str, torch.T
     articulation[CLOSURE_SLOT] = 0.0
     out["mouth"] = (err * articulation * (mp * activity).unsqueeze(-1)).sum() / (articulation.sum() * err.shape[0]
                                                                                  * err.shape[1])
-    out["total"] = sum(LOSS_WEIGHTS[k] * out[k] for k in LOSS_WEIGHTS) + out["recognizer"]
+    out["total"] = sum(loss_weights[k] * out[k] for k in LOSS_WEIGHTS) + out["recognizer"]
     return out
 
 
@@ -222,7 +223,7 @@ def fit(cfg: FitConfig, net_config: NetConfig | None = None, progress: bool = Tr
             for group in opt.param_groups:
                 group["lr"] = _lr(step, cfg)
             batch = {k: v.to(device) for k, v in corpus.batch(train_clips, cfg.batch, cfg.crop, rng, cfg.augment).items()}
-            parts = losses(net, recognizer, batch, weights)
+            parts = losses(net, recognizer, batch, weights, cfg.loss_weights)
             opt.zero_grad(set_to_none=True)
             parts["total"].backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)

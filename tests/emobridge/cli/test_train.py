@@ -1,3 +1,5 @@
+import pytest
+
 from emobridge.cli import main
 
 
@@ -14,3 +16,16 @@ def test_export_without_a_checkpoint_is_a_clear_error(tmp_path, capsys):
 def test_corpus_rejects_non_positive_hours(tmp_path, capsys):
     assert main(["train", "corpus", "--hours", "0", "--out", str(tmp_path)]) == 2
     assert "--hours" in capsys.readouterr().err
+
+
+def test_loss_weight_changes_one_weight_and_names_the_valid_ones():
+    pytest.importorskip("torch", reason="the training code needs torch")
+    from emobridge.cli import CliError
+    from emobridge.cli.train import _loss_weights
+    from emobridge.train.fit import LOSS_WEIGHTS
+
+    weights = _loss_weights(["closure=3", "emotion=0.2"])
+    assert weights == {**LOSS_WEIGHTS, "closure": 3.0, "emotion": 0.2}
+    for bad in ("clossure=3", "closure", "closure=x"):
+        with pytest.raises(CliError, match="rec, velocity, closure, emotion, mouth"):
+            _loss_weights([bad])
