@@ -35,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     f.add_argument("--no-channel-augment", action="store_true",
                    help="train on the corpus features as stored (no random spectral colouring or band masks)")
+    f.add_argument("--closure-hidden", type=int, default=0,
+                   help="hidden channels of the lip-closure head (default 0: a linear head); a resumed run keeps "
+                        "its checkpoint's network")
     f.add_argument("--loss-weight", action="append", default=[], metavar="NAME=W",
                    help="change one loss weight (rec, velocity, closure, emotion, mouth); repeatable")
     f.set_defaults(run=run_fit)
@@ -84,9 +87,14 @@ def run_fit(args: argparse.Namespace) -> int:
 
     if not args.corpus.is_dir():
         raise CliError(f"corpus folder not found: {args.corpus}; run `emobridge train corpus` first")
+    from emobridge.model.network import NetConfig
+
+    if args.closure_hidden < 0:
+        raise CliError("--closure-hidden must be 0 (a linear head) or a positive channel count")
     ckpt = fit(FitConfig(corpus=str(args.corpus), out=str(args.out), steps=args.steps, batch=args.batch,
                          crop=args.crop, lr=args.lr, seed=args.seed, device=args.device, threads=args.threads,
-                         augment=not args.no_channel_augment, loss_weights=_loss_weights(args.loss_weight)))
+                         augment=not args.no_channel_augment, loss_weights=_loss_weights(args.loss_weight)),
+               NetConfig(closure_hidden=args.closure_hidden))
     summary = json.loads((args.out / "fit.json").read_text())
     print(f"{ckpt}: {summary['steps']} steps in {summary['wall_s']} s on {summary['device']}; "
           f"curve in {args.out / 'learning_curve.png'}")

@@ -41,6 +41,7 @@ class NetConfig:
     lookahead: int = 8          # frames of 10 ms: 80 ms algorithmic latency (a multiple of stride)
     n_out: int = 52
     stride: int = 2             # mel frames per network step
+    closure_hidden: int = 0     # 0: the closure head is linear on the trunk; N: one hidden layer of N channels
 
     @property
     def trunk_blocks(self) -> int:
@@ -87,7 +88,9 @@ class FaceNet(nn.Module):
         self.inp = nn.Conv1d(config.n_mels * config.stride, c, 1)
         self.convs = nn.ModuleList(nn.Conv1d(c, c, config.kernel, dilation=d) for d in config.dilations)
         self.out = nn.Conv1d(c, config.n_out * config.stride, 1)
-        self.closure = nn.Conv1d(c, config.stride, 1)
+        h = config.closure_hidden
+        self.closure = nn.Sequential(nn.Conv1d(c, h, 1), nn.GELU(), nn.Conv1d(h, config.stride, 1)) if h \
+            else nn.Conv1d(c, config.stride, 1)
 
     @property
     def conditioned_blocks(self) -> int:

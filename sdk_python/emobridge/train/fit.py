@@ -177,10 +177,13 @@ def fit(cfg: FitConfig, net_config: NetConfig | None = None, progress: bool = Tr
     """Train (or resume) and return the checkpoint path."""
     from tqdm import tqdm
 
-    net_config = net_config or NetConfig()
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     ckpt_path = out / "checkpoint.pt"
+    state = torch.load(ckpt_path, map_location="cpu", weights_only=False) if ckpt_path.exists() else None
+    if state is not None:  # a resumed run keeps the network it started with
+        net_config = NetConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["net_config"].items()})
+    net_config = net_config or NetConfig()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
@@ -196,8 +199,7 @@ def fit(cfg: FitConfig, net_config: NetConfig | None = None, progress: bool = Tr
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=1e-4)
     step, wall = 0, 0.0
     rng = np.random.default_rng(cfg.seed)
-    if ckpt_path.exists():
-        state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+    if state is not None:
         net.load_state_dict(state["net"])
         recognizer.load_state_dict(state["recognizer"])
         opt.load_state_dict(state["opt"])

@@ -5,16 +5,17 @@ torch = pytest.importorskip("torch")
 from emobridge.model.network import COND_INPUTS, EmotionEmbedding, EmotionRecognizer, FaceNet, NetConfig  # noqa: E402
 
 
-def _net() -> FaceNet:
+def _net(closure_hidden: int = 0) -> FaceNet:
     torch.manual_seed(1)
-    net = FaceNet(NetConfig(channels=24, dilations=(1, 2, 4, 1), lookahead=4, stride=2))
+    net = FaceNet(NetConfig(channels=24, dilations=(1, 2, 4, 1), lookahead=4, stride=2, closure_hidden=closure_hidden))
     for p in net.film.parameters():
         torch.nn.init.normal_(p, std=0.2)
     return net.eval()
 
 
-def test_streaming_steps_equal_the_offline_pass():
-    net = _net()
+@pytest.mark.parametrize("closure_hidden", [0, 16])
+def test_streaming_steps_equal_the_offline_pass(closure_hidden):
+    net = _net(closure_hidden)
     mel, cond = torch.randn(3, 40, 80), torch.rand(3, 40, COND_INPUTS)
     with torch.no_grad():
         full = net(mel, cond)
@@ -26,8 +27,9 @@ def test_streaming_steps_equal_the_offline_pass():
     assert torch.allclose(torch.cat(steps, 1), full, atol=1e-5)
 
 
-def test_network_is_causal():
-    net = _net()
+@pytest.mark.parametrize("closure_hidden", [0, 16])
+def test_network_is_causal(closure_hidden):
+    net = _net(closure_hidden)
     mel, cond = torch.randn(1, 30, 80), torch.rand(1, 30, COND_INPUTS)
     changed = mel.clone()
     changed[:, 20:] += 5.0
@@ -54,10 +56,11 @@ def test_recognizer_pools_over_time():
     assert out.shape == (4, 7)
 
 
-def test_closure_hears_only_the_audio():
+@pytest.mark.parametrize("closure_hidden", [0, 16])
+def test_closure_hears_only_the_audio(closure_hidden):
     from emobridge.model.output import CLOSURE_SLOT
 
-    net = _net()
+    net = _net(closure_hidden)
     mel = torch.randn(2, 40, 80)
     calm, excited = torch.zeros(2, 40, COND_INPUTS), torch.rand(2, 40, COND_INPUTS)
     with torch.no_grad():
