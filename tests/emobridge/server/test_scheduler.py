@@ -85,7 +85,7 @@ def test_a_full_outbox_pauses_only_its_own_stream_and_removed_streams_drop_out(t
     slow, fast, gone = (_session(model, seed=i, happy=0.0, limits=limits) for i in range(3))
 
     async def run():
-        scheduler = Scheduler(model)
+        scheduler = Scheduler(model, min_tick_s=0.0)  # counts frames over ~0.2 s: no tick floor
         scheduler.start()
         for s in (slow, fast, gone):
             scheduler.add(s)
