@@ -34,10 +34,7 @@ class _Step(torch.nn.Module):
 
 def load_checkpoint(path: str | Path) -> FaceNet:
     state = torch.load(path, map_location="cpu", weights_only=False)
-    config = state["net_config"]
-    config["dilations"] = tuple(config["dilations"])
-    config.setdefault("stride", 1)
-    net = FaceNet(NetConfig(**config))
+    net = FaceNet(NetConfig.from_dict(state["net_config"]))
     net.load_state_dict(state["net"])
     return net.eval()
 

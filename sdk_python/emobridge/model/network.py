@@ -56,6 +56,11 @@ class NetConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, values: dict) -> NetConfig:
+        """The inverse of ``to_dict``, for checkpoints of any version (those before ``stride`` stepped one frame)."""
+        return cls(**{"stride": 1, **values, "dilations": tuple(values["dilations"])})
+
 
 class EmotionEmbedding(nn.Module):
     def __init__(self, dim: int) -> None:

@@ -186,8 +186,8 @@ class EmoBridgeService:
                 model_version=self.model_version, lookahead_ms=self.lookahead_ms, emotion_names=list(EMOTIONS),
                 stream_id=session.stream_id))
             reader = asyncio.get_running_loop().create_task(self._read(requests, session, room))
+            full = session.limits.max_outbound_frames
             while True:
-                full = session.limits.max_outbound_frames
                 while session.outbox:
                     if len(session.outbox) >= full:  # the stream was paused on this queue: room makes it ready
                         self.scheduler.wake()

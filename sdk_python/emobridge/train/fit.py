@@ -182,7 +182,7 @@ def fit(cfg: FitConfig, net_config: NetConfig | None = None, progress: bool = Tr
     ckpt_path = out / "checkpoint.pt"
     state = torch.load(ckpt_path, map_location="cpu", weights_only=False) if ckpt_path.exists() else None
     if state is not None:  # a resumed run keeps the network it started with
-        net_config = NetConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["net_config"].items()})
+        net_config = NetConfig.from_dict(state["net_config"])
     net_config = net_config or NetConfig()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
