@@ -20,12 +20,9 @@ int main() {
   // Streamed: pushed in 20 ms pieces as fast as the queue takes them.
   eb_client* client = nullptr;
   CHECK_RC(eb_client_connect(sidecar.address().c_str(), 5000, &client), EB_OK);
-  eb_stream_config config;
-  eb_stream_config_init(&config);
-  config.sample_rate = rate;
+  eb_stream_config config = keep_all_config(rate);
   config.fps = fps;
   config.seed = seed;
-  config.frame_queue_capacity = 4096;  // keep every frame: this test drains only now and then
   const char* names[] = {"happy"};
   const float values[] = {0.6f};
   config.emotion_names = names;

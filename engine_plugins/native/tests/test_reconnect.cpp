@@ -36,10 +36,7 @@ int main() {
 
   eb_client* client = nullptr;
   CHECK_RC(eb_client_connect(sidecar.address().c_str(), 5000, &client), EB_OK);
-  eb_stream_config config;
-  eb_stream_config_init(&config);
-  config.sample_rate = rate;
-  config.frame_queue_capacity = 4096;
+  eb_stream_config config = keep_all_config(rate);
   eb_stream* stream = nullptr;
   CHECK_RC(eb_stream_open(client, &config, &stream), EB_OK);
 

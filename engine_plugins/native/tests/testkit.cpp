@@ -123,6 +123,14 @@ std::vector<int16_t> read_wav(const std::string& path, uint32_t* rate) {
 
 std::vector<int16_t> hello(uint32_t* rate) { return read_wav(EB_SOURCE_DIR "/examples/hello.wav", rate); }
 
+eb_stream_config keep_all_config(uint32_t rate) {
+  eb_stream_config config;
+  eb_stream_config_init(&config);
+  config.sample_rate = rate;
+  config.frame_queue_capacity = 4096;  // tests drain only now and then
+  return config;
+}
+
 void push_all(eb_stream* stream, const int16_t* samples, size_t count, uint32_t rate) {
   size_t step = rate / 50;
   for (size_t at = 0; at < count;) {

@@ -57,6 +57,8 @@ double now();
 std::vector<int16_t> read_wav(const std::string& path, uint32_t* rate);
 // examples/hello.wav of the repository (4 s of speech, 16 kHz mono).
 std::vector<int16_t> hello(uint32_t* rate);
+// A stream config for mono audio at `rate` whose frame queue keeps every frame of a test clip.
+eb_stream_config keep_all_config(uint32_t rate);
 // Pushes audio in 20 ms pieces, waiting whenever the queue is full.
 void push_all(eb_stream* stream, const int16_t* samples, size_t count, uint32_t rate);
 // Drains frames until the stream is ended (or failed / timeout); returns them.

@@ -14,6 +14,9 @@ import numpy as np
 
 from emobridge.cli import CliError
 
+REPO = Path(__file__).resolve().parents[3]
+HELLO_WAV = REPO / "examples" / "hello.wav"  # the clip every benchmark stream and default bake uses
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="measure model speed (offline bake, streaming steps)")
@@ -66,7 +69,7 @@ def _model(args):
 def _audio(args) -> np.ndarray:
     from emobridge.audio import SAMPLE_RATE, load_audio
 
-    path = args.audio or Path(__file__).resolve().parents[3] / "examples" / "hello.wav"
+    path = args.audio or HELLO_WAV
     if not path.exists():
         raise CliError(f"no audio to bake: {path} not found; pass --audio")
     clip = load_audio(path)
@@ -197,14 +200,14 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-NATIVE_DRIVER = Path(__file__).resolve().parents[3] / "build" / "engine_plugins" / "native" / "eb_bench_streams"
+NATIVE_DRIVER = REPO / "build" / "engine_plugins" / "native" / "eb_bench_streams"
 
 
 def _bench_audio(duration: float) -> np.ndarray:
     """``duration`` seconds of examples/hello.wav, tiled: what every benchmark stream sends."""
     from emobridge.audio import SAMPLE_RATE, load_audio
 
-    clip = load_audio(Path(__file__).resolve().parents[3] / "examples" / "hello.wav")
+    clip = load_audio(HELLO_WAV)
     n = int(duration * SAMPLE_RATE)
     return np.tile(clip, -(-n // len(clip)))[:n]
 
