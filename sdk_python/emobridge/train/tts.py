@@ -382,6 +382,9 @@ def _run(cmd: list[str], v: Voice) -> tuple[str, str]:
 _EVENT_PHONEME, _EVENT_LIST_TERMINATED = 7, 0
 _ESPEAK_RATE, _ESPEAK_PITCH = 1, 3
 _PH_PAUSE, _PH_VOWEL, _PH_LIQUID, _PH_NASAL = 0, 2, 3, 8
+# A vowel's onset transition after a nasal, from its event back to the nasal's release: the Klatt
+# generator's hook sits 31-45 ms (p10-p90, median 36) before the event.
+NASAL_VOWEL_ONSET_S = 0.036
 _SENTINEL = -32768  # espeak-ng never writes this sample value (its limiter keeps samples above it)
 
 
@@ -508,7 +511,7 @@ class _Espeak:
         audio = (np.concatenate(chunks) if chunks else np.zeros(0, np.int16)).astype(np.float32) / 32768.0
         if not events:
             raise TTSError(f"{v.name}: espeak-ng reported no phonemes for {text[:40]!r}")
-        starts = _merge(events, symbols if self.has_hooks else [])
+        starts = _merge(events, symbols if self.has_hooks else [], round(NASAL_VOWEL_ONSET_S * self.rate))
         # each phoneme ends where the next starts, the last at the end of the audio
         raw: list[tuple[str, float]] = []
         if starts[0][0] > 0:
@@ -518,13 +521,18 @@ class _Espeak:
         return audio, self.rate, raw
 
 
-def _merge(events: list[tuple[int, str]], symbols: list[tuple[int, str, int]]) -> list[tuple[int, str]]:
+def _merge(events: list[tuple[int, str]], symbols: list[tuple[int, str, int]],
+           nasal_onset: int | None = None) -> list[tuple[int, str]]:
     """Phoneme start samples: the alignment-hook position where one matches, else the event position.
 
     Each event is matched to the latest hook entry with the same symbol at or before it (the hook can
     repeat an entry when espeak resumes generation). A vowel after a liquid (l, r, w, j) starts halfway
     between the two: espeak's event comes after the liquid-to-vowel glide, the hook before it, and
     measured against forced alignment the first is ~19 ms late and the second ~25 ms early.
+    A vowel after a nasal starts at its hook but (given ``nasal_onset``) no earlier than that many samples
+    before its event: espeak's default (non-Klatt) wave generator runs the hook of such a vowel before it
+    has written the nasal, at the nasal's own start, which left half the /m/s before a vowel 0-10 ms long
+    or gone (measured against forced alignment, those vowels started ~50 ms early; now ~10 ms).
     """
     starts: list[tuple[int, str]] = []
     j, prev_kind = 0, _PH_PAUSE
@@ -539,8 +547,11 @@ def _merge(events: list[tuple[int, str]], symbols: list[tuple[int, str, int]]) -
         start = position
         if match is not None:
             kind, hook = symbols[match][2], symbols[match][0]
-            # after a liquid the vowel's onset transition is a glide between both: split it evenly
-            start = (hook + position) // 2 if kind == _PH_VOWEL and prev_kind == _PH_LIQUID else hook
+            start = hook
+            if kind == _PH_VOWEL and prev_kind == _PH_LIQUID:
+                start = (hook + position) // 2  # the onset glide belongs to both: split it evenly
+            elif kind == _PH_VOWEL and prev_kind == _PH_NASAL and nasal_onset is not None:
+                start = max(hook, position - nasal_onset)
             prev_kind, j = kind, match + 1
         if starts and start < starts[-1][0]:
             start = starts[-1][0]

@@ -1,0 +1,149 @@
+"""Why the learned model misses lip closures on real speech: a probe of its bilabial closure output.
+
+Runs a model (audio only, neutral) over the acceptance clips of ``lipsync_acceptance.py``, aligns them with
+the shared evaluator, and prints:
+  * bilabial closure per phone (P, B, M) and by position (after a pause / inside speech),
+  * the raw closure output's maximum over each p/b/m, for the closures the evaluator saw and those it missed
+    (a miss with a high raw value would be a decoding problem, a low one a detection problem),
+  * with ``--transforms``: the same metrics after fixed changes to the input audio (level, spectral tilt,
+    low cut, tempo), i.e. how much the detector leans on properties a microphone or a speaker changes,
+  * with several ``--model`` folders: every model side by side, and their averaged output (an ensemble).
+
+    .venv/bin/python benchmarks/closure_probe.py [--model DIR ...] [--transforms]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lipsync_acceptance import METRICS, SHARED, clips, evaluator  # noqa: E402
+
+FPS = 60.0
+
+
+def _transforms() -> dict:
+    from scipy.signal import butter, lfilter, sosfilt
+
+    from emobridge.train.augment import world_transform
+
+    return {
+        "level -10 dB": lambda x: x * 0.316,
+        "level +10 dB": lambda x: np.clip(x * 3.16, -1.0, 1.0),
+        "tilt up (pre-emphasis 0.9)": lambda x: lfilter([1.0, -0.9], [1.0], x),
+        "tilt down (de-emphasis 0.7)": lambda x: lfilter([1.0], [1.0, -0.7], x) * 0.4,
+        "low cut 300 Hz": lambda x: sosfilt(butter(4, 300.0, "highpass", fs=16000, output="sos"), x),
+        "low pass 4 kHz": lambda x: sosfilt(butter(6, 4000.0, fs=16000, output="sos"), x),
+        "tempo x0.85 (slower)": lambda x: world_transform(x, time_scale=1 / 0.85),
+    }
+
+
+def raw_outputs(model_dir: str | None, audios: list[np.ndarray], tempo: float = 1.0) -> list[np.ndarray]:
+    """The network's raw output [T, 52] at 100 fps per clip (neutral, default conditioning), on each
+    clip's own clock (a tempo-changed input is mapped back)."""
+    from emobridge.animate import DEFAULT_MOUTH_PRESERVATION, Style, emotion_frames
+    from emobridge.audio import log_mel
+    from emobridge.model import FaceModel
+    from emobridge.model.audio_animator import conditioning
+
+    model = FaceModel(model_dir, device="cpu", threads=1)
+    out = []
+    for audio in audios:
+        mel = log_mel(audio.astype(np.float32))
+        raw = model.infer(mel, conditioning(emotion_frames(None, len(mel), model.frame_rate),
+                                            DEFAULT_MOUTH_PRESERVATION, Style()))
+        if tempo != 1.0:
+            keep = np.clip(np.round(np.arange(int(len(raw) * tempo)) / tempo).astype(int), 0, len(raw) - 1)
+            raw = raw[keep]
+        out.append(raw)
+    return out
+
+
+def score(raws: list[np.ndarray], clips_: list[dict], ev) -> dict:
+    """Evaluator metrics (means over clips) plus the per-phone closure breakdown."""
+    from emobridge.animate import frame_count
+    from emobridge.model.audio_animator import resample_frames
+    from emobridge.model.output import CLOSURE_SLOT, to_arkit
+    from emobridge.rig import ARKIT_NAMES
+
+    rows, counts, raw_max = [], Counter(), {True: [], False: []}
+    for raw, clip in zip(raws, clips_, strict=True):
+        frames = np.clip(resample_frames(to_arkit(raw), 100.0, frame_count(clip["seconds"], FPS), FPS), 0, 1)
+        ev.align = lambda _audio, _text, phones=clip["phones"]: phones  # aligned once, reused for every model
+        ev.align.oov = 0
+        rows.append(ev.evaluate({"fps": FPS, "blendshape_names": list(ARKIT_NAMES), "frames": frames},
+                                clip["path"], text=clip["text"]))
+        gap, n = ev.lip_gap(list(ARKIT_NAMES), frames), len(frames)
+        phones = clip["phones"]
+        for k, (p, a, b) in enumerate(phones):
+            window = gap[max(0, int(a * FPS) - 1):min(n, int(np.ceil(b * FPS)) + 1)]  # the evaluator's window
+            if p not in ev.BILABIAL or b - a < 0.03 or not window.size:
+                continue
+            closed = bool(window.min() <= ev.CLOSED_CM)
+            where = "after a pause" if k == 0 or phones[k - 1][0] == "SIL" else "inside speech"
+            counts[(p, closed)] += 1
+            counts[(where, closed)] += 1
+            raw_max[closed].append(float(raw[max(0, int(a * 100) - 2):int(np.ceil(b * 100)) + 2, CLOSURE_SLOT].max()))
+    means = {m: float(np.mean([r[m] for r in rows if r.get(m) is not None])) for m in METRICS}
+    return {"means": means, "counts": counts, "raw_max": raw_max}
+
+
+def print_score(name: str, s: dict, detail: bool) -> None:
+    print(f"{name:<30}" + "  ".join(f"{m} {s['means'][m]:.3f}" for m in ("bilabial_closure", "corr", "lag_ms",
+                                                                           "silence_ratio")))
+    if not detail:
+        return
+    c = s["counts"]
+    for key in ("P", "B", "M", "after a pause", "inside speech"):
+        hit, miss = c[(key, True)], c[(key, False)]
+        print(f"    {key:<14} closed {hit:>3} of {hit + miss:>3} ({hit / max(1, hit + miss):.2f})")
+    for closed in (True, False):
+        q = np.percentile(s["raw_max"][closed], [10, 25, 50, 75, 90])
+        print(f"    raw closure max over the phone, {'closed' if closed else 'missed'}: "
+              f"p10/25/50/75/90 {' '.join(f'{v:.2f}' for v in q)}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", action="append", help="model folder (repeatable; default: the bundled model)")
+    parser.add_argument("--transforms", action="store_true", help="also score fixed changes to the input audio")
+    args = parser.parse_args()
+    if not (SHARED / "tools" / "lipsync_eval.py").exists():
+        print(f"needs {SHARED}/tools/lipsync_eval.py", file=sys.stderr)
+        return 2
+    from emobridge.audio import SAMPLE_RATE, load_audio
+
+    ev = evaluator()
+    todo, audios = [], []
+    for path, text in clips():
+        try:
+            phones = ev.align(str(path), text)
+        except RuntimeError:  # the evaluator's aligner gives up on a few odd clips; the acceptance skips them
+            continue
+        audio = load_audio(path)
+        todo.append({"path": str(path), "text": text, "phones": phones, "seconds": len(audio) / SAMPLE_RATE})
+        audios.append(audio.astype(np.float64))
+    print(f"{len(todo)} clips aligned; audio only, neutral")
+    models = args.model or [None]
+    outputs = {m: raw_outputs(m, audios) for m in models}
+    for m in models:
+        print_score(m or "bundled model", score(outputs[m], todo, ev), detail=True)
+    if len(models) > 1:
+        mean = [np.mean([outputs[m][i] for m in models], axis=0) for i in range(len(todo))]
+        print_score("ensemble (mean output)", score(mean, todo, ev), detail=False)
+    if args.transforms:
+        print("input audio changed (first model):")
+        for name, change in _transforms().items():
+            tempo = 0.85 if name.startswith("tempo") else 1.0
+            print_score("  " + name, score(raw_outputs(models[0], [change(a) for a in audios], tempo), todo, ev),
+                        detail=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
