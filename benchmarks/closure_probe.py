@@ -24,22 +24,24 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lipsync_acceptance import METRICS, SHARED, clips, evaluator  # noqa: E402
 
-FPS = 60.0
+FPS = 60.0                 # the animation rate the acceptance benchmark scores
+MODEL_FPS = 100.0          # the network's own output rate (one face frame per 10 ms mel frame)
 
 
 def _transforms() -> dict:
+    """name -> (change to a 16 kHz clip, tempo of the changed clip relative to the original)."""
     from scipy.signal import butter, lfilter, sosfilt
 
     from emobridge.train.augment import world_transform
 
     return {
-        "level -10 dB": lambda x: x * 0.316,
-        "level +10 dB": lambda x: np.clip(x * 3.16, -1.0, 1.0),
-        "tilt up (pre-emphasis 0.9)": lambda x: lfilter([1.0, -0.9], [1.0], x),
-        "tilt down (de-emphasis 0.7)": lambda x: lfilter([1.0], [1.0, -0.7], x) * 0.4,
-        "low cut 300 Hz": lambda x: sosfilt(butter(4, 300.0, "highpass", fs=16000, output="sos"), x),
-        "low pass 4 kHz": lambda x: sosfilt(butter(6, 4000.0, fs=16000, output="sos"), x),
-        "tempo x0.85 (slower)": lambda x: world_transform(x, time_scale=1 / 0.85),
+        "level -10 dB": (lambda x: x * 0.316, 1.0),
+        "level +10 dB": (lambda x: np.clip(x * 3.16, -1.0, 1.0), 1.0),
+        "tilt up (pre-emphasis 0.9)": (lambda x: lfilter([1.0, -0.9], [1.0], x), 1.0),
+        "tilt down (de-emphasis 0.7)": (lambda x: lfilter([1.0], [1.0, -0.7], x) * 0.4, 1.0),
+        "low cut 300 Hz": (lambda x: sosfilt(butter(4, 300.0, "highpass", fs=16000, output="sos"), x), 1.0),
+        "low pass 4 kHz": (lambda x: sosfilt(butter(6, 4000.0, fs=16000, output="sos"), x), 1.0),
+        "tempo x0.85 (slower)": (lambda x: world_transform(x, time_scale=1 / 0.85), 0.85),
     }
 
 
@@ -52,6 +54,8 @@ def raw_outputs(model_dir: str | None, audios: list[np.ndarray], tempo: float = 
     from emobridge.model.audio_animator import conditioning
 
     model = FaceModel(model_dir, device="cpu", threads=1)
+    if model.frame_rate != MODEL_FPS:
+        raise SystemExit(f"{model_dir}: this probe reads {MODEL_FPS:g} fps output, the model gives {model.frame_rate:g}")
     out = []
     for audio in audios:
         mel = log_mel(audio.astype(np.float32))
@@ -65,7 +69,8 @@ def raw_outputs(model_dir: str | None, audios: list[np.ndarray], tempo: float = 
 
 
 def score(raws: list[np.ndarray], clips_: list[dict], ev) -> dict:
-    """Evaluator metrics (means over clips) plus the per-phone closure breakdown."""
+    """Evaluator metrics (means over clips) plus the per-phone closure breakdown. ``ev.align`` must already
+    answer from the clips' cached phones (see ``main``)."""
     from emobridge.animate import frame_count
     from emobridge.model.audio_animator import resample_frames
     from emobridge.model.output import CLOSURE_SLOT, to_arkit
@@ -73,9 +78,7 @@ def score(raws: list[np.ndarray], clips_: list[dict], ev) -> dict:
 
     rows, counts, raw_max = [], Counter(), {True: [], False: []}
     for raw, clip in zip(raws, clips_, strict=True):
-        frames = np.clip(resample_frames(to_arkit(raw), 100.0, frame_count(clip["seconds"], FPS), FPS), 0, 1)
-        ev.align = lambda _audio, _text, phones=clip["phones"]: phones  # aligned once, reused for every model
-        ev.align.oov = 0
+        frames = np.clip(resample_frames(to_arkit(raw), MODEL_FPS, frame_count(clip["seconds"], FPS), FPS), 0, 1)
         rows.append(ev.evaluate({"fps": FPS, "blendshape_names": list(ARKIT_NAMES), "frames": frames},
                                 clip["path"], text=clip["text"]))
         gap, n = ev.lip_gap(list(ARKIT_NAMES), frames), len(frames)
@@ -88,7 +91,8 @@ def score(raws: list[np.ndarray], clips_: list[dict], ev) -> dict:
             where = "after a pause" if k == 0 or phones[k - 1][0] == "SIL" else "inside speech"
             counts[(p, closed)] += 1
             counts[(where, closed)] += 1
-            raw_max[closed].append(float(raw[max(0, int(a * 100) - 2):int(np.ceil(b * 100)) + 2, CLOSURE_SLOT].max()))
+            span = raw[max(0, int(a * MODEL_FPS) - 2):int(np.ceil(b * MODEL_FPS)) + 2, CLOSURE_SLOT]
+            raw_max[closed].append(float(span.max()))
     means = {m: float(np.mean([r[m] for r in rows if r.get(m) is not None])) for m in METRICS}
     return {"means": means, "counts": counts, "raw_max": raw_max}
 
@@ -129,6 +133,9 @@ def main() -> int:
         todo.append({"path": str(path), "text": text, "phones": phones, "seconds": len(audio) / SAMPLE_RATE})
         audios.append(audio.astype(np.float64))
     print(f"{len(todo)} clips aligned; audio only, neutral")
+    phones_of = {clip["path"]: clip["phones"] for clip in todo}
+    ev.align = lambda audio_path, _text: phones_of[audio_path]  # aligned once above, reused for every score
+    ev.align.oov = 0
     models = args.model or [None]
     outputs = {m: raw_outputs(m, audios) for m in models}
     for m in models:
@@ -138,8 +145,7 @@ def main() -> int:
         print_score("ensemble (mean output)", score(mean, todo, ev), detail=False)
     if args.transforms:
         print("input audio changed (first model):")
-        for name, change in _transforms().items():
-            tempo = 0.85 if name.startswith("tempo") else 1.0
+        for name, (change, tempo) in _transforms().items():
             print_score("  " + name, score(raw_outputs(models[0], [change(a) for a in audios], tempo), todo, ev),
                         detail=False)
     return 0

@@ -384,7 +384,7 @@ _ESPEAK_RATE, _ESPEAK_PITCH = 1, 3
 _PH_PAUSE, _PH_VOWEL, _PH_LIQUID, _PH_NASAL = 0, 2, 3, 8
 # A vowel's onset transition after a nasal, from its event back to the nasal's release: the Klatt
 # generator's hook sits 31-45 ms (p10-p90, median 36) before the event.
-NASAL_VOWEL_ONSET_S = 0.036
+_NASAL_VOWEL_ONSET_S = 0.036
 _SENTINEL = -32768  # espeak-ng never writes this sample value (its limiter keeps samples above it)
 
 
@@ -511,7 +511,7 @@ class _Espeak:
         audio = (np.concatenate(chunks) if chunks else np.zeros(0, np.int16)).astype(np.float32) / 32768.0
         if not events:
             raise TTSError(f"{v.name}: espeak-ng reported no phonemes for {text[:40]!r}")
-        starts = _merge(events, symbols if self.has_hooks else [], round(NASAL_VOWEL_ONSET_S * self.rate))
+        starts = _merge(events, symbols if self.has_hooks else [], round(_NASAL_VOWEL_ONSET_S * self.rate))
         # each phoneme ends where the next starts, the last at the end of the audio
         raw: list[tuple[str, float]] = []
         if starts[0][0] > 0:

@@ -133,34 +133,35 @@ def test_rate_scale_and_seed():
     assert np.array_equal(a, b) and pa == pb
 
 
+def spoken_and_aligned(text: str, voice: str) -> tuple[list[Phone], list[tuple[str, float]]]:
+    """The engine's phones of ``text`` (pauses left out) and, for each phone whose predecessor forced
+    alignment also found in the same place of the sequence, (predecessor label, engine start - aligned start)."""
+    from emobridge.phonetics.align import align_transcript
+
+    audio, phones = tts.synthesize(text, voice)
+    spoken = [p for p in phones if p.label != "SIL"]
+    ref = [p for p in align_transcript(audio, text)[0] if p.label != "SIL"]
+    blocks = difflib.SequenceMatcher(a=[p.label for p in spoken], b=[p.label for p in ref], autojunk=False)
+    diffs = [(spoken[m.a + k - 1].label, spoken[m.a + k].start - ref[m.b + k].start)
+             for m in blocks.get_matching_blocks() for k in range(1, m.size)]
+    return spoken, diffs
+
+
 @pytest.mark.parametrize("voice", ["espeak/en+f3", "espeak/en-us+klatt"])
 def test_every_m_before_a_vowel_is_spoken_long_enough_and_where_the_aligner_hears_it(voice):
     need(voice)
-    from emobridge.phonetics.align import align_transcript
-
     text = "Many more men moved from Miami to Maine, and my mother made lemon jam."
-    audio, phones = tts.synthesize(text, voice)
-    spoken = [p for p in phones if p.label != "SIL"]
+    spoken, diffs = spoken_and_aligned(text, voice)
     ms = [p for p in spoken if p.label == "M"]
-    assert len(ms) == text.lower().count("m") and min(p.end - p.start for p in ms) > 0.015  # "from Miami" shares one closure
-    ref = [p for p in align_transcript(audio, text)[0] if p.label != "SIL"]
-    blocks = difflib.SequenceMatcher(a=[p.label for p in spoken], b=[p.label for p in ref], autojunk=False)
-    after_m = [spoken[m.a + k].start - ref[m.b + k].start for m in blocks.get_matching_blocks()
-               for k in range(1, m.size) if spoken[m.a + k - 1].label == "M"]
+    # "from Miami" shares one closure between two /m/s
+    assert len(ms) == text.lower().count("m") and min(p.end - p.start for p in ms) > 0.015
+    after_m = [d for before, d in diffs if before == "M"]
     assert len(after_m) >= 6 and float(np.median(np.abs(after_m))) < 0.025
 
 
 @pytest.mark.parametrize("voice", ["flite/slt", "espeak/en-us+klatt", "espeak/en+f3"])
 def test_engine_boundaries_agree_with_forced_alignment(voice):
     need(voice)
-    from emobridge.phonetics.align import align_transcript
-
-    text = "Maybe Bob will buy a big map in Boston tomorrow."
-    audio, phones = tts.synthesize(text, voice)
-    ref, _ = align_transcript(audio, text)
-    a = [p for p in phones if p.label != "SIL"]
-    b = [p for p in ref if p.label != "SIL"]
-    blocks = difflib.SequenceMatcher(a=[p.label for p in a], b=[p.label for p in b], autojunk=False)
-    diffs = [a[m.a + k].start - b[m.b + k].start for m in blocks.get_matching_blocks() for k in range(1, m.size)]
+    _spoken, diffs = spoken_and_aligned("Maybe Bob will buy a big map in Boston tomorrow.", voice)
     assert len(diffs) > 15
-    assert float(np.median(np.abs(diffs))) < 0.025
+    assert float(np.median(np.abs([d for _before, d in diffs]))) < 0.025
