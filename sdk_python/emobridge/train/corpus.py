@@ -2,14 +2,15 @@
 the procedural animator's target curves under sampled emotion, mouth preservation and style.
 
 One clip = one to three generated sentences spoken by one voice at a random rate and pitch; the
-targets come from the engine's own phone timings (not from recognition), so they are exact. Audio is
-augmented after synthesis (pitch/formant, speed, loudness, noise, reverb, telephone band, codecs) so
-the model meets voices and rooms unlike the engines'. Features, targets and conditioning are cached
+targets come from the engine's own phone timings (not from recognition), so they are exact. Most clips
+get long silences at both ends (real lines pause far longer than TTS does). Audio is augmented after
+synthesis (pitch/formant, speed, loudness, noise, reverb, telephone band, codecs) so the model meets
+voices and rooms unlike the engines'. Features, targets and conditioning are cached
 as float16 shards: training never touches a wav.
 
     shard_00000.npz: mel [F, 80], target [F, 52], cond [F, 10], closure [F], activity [F] (F = frames of
                      all clips in the shard, 100 per second) and offsets [clips + 1] into them
-    manifest.json:   counts, hours, voices, seed, the augmentation config
+    manifest.json:   counts, hours (silences included), voices, seed, pause padding, the augmentation config
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 MODEL_FPS = SAMPLE_RATE / HOP  # 100 face frames a second, one per mel frame
 CLIPS_PER_SHARD = 200
 ENGINE_SHARE = {"flite": 0.35, "espeak": 0.35, "festival": 0.3}
+PAUSE_PAD_P = 0.6  # share of clips padded with long silences (pad_with_silence)
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ def build_clip(spec: ClipSpec) -> dict[str, np.ndarray]:
 
     rng = np.random.default_rng(spec.seed)
     clean, phones = synthesize(spec.text, spec.voice, spec.rate_scale, seed=spec.seed)
+    clean, phones = pad_with_silence(clean, phones, rng)
     audio, time_scale = clean, 1.0
     if spec.augment:
         from emobridge.train.augment import DEFAULT_AUGMENT, augment
@@ -101,6 +104,29 @@ def build_clip(spec: ClipSpec) -> dict[str, np.ndarray]:
     cond = np.concatenate([anim.emotion, np.full((n, 1), mp), np.tile(style.vector(), (n, 1))], axis=1)
     return {"mel": mel.astype(np.float16), "target": anim.frames.astype(np.float16), "cond": cond.astype(np.float16),
             "closure": art.closure.astype(np.float16), "activity": art.activity.astype(np.float16)}
+
+
+def pad_with_silence(audio: np.ndarray, phones: list[Phone], rng: np.random.Generator,
+                     p: float = PAUSE_PAD_P, longest_s: float = 1.2) -> tuple[np.ndarray, list[Phone]]:
+    """Most TTS clips start and end on speech and pause only briefly, while real lines sit in pauses of a
+    second or more, where the face must come to rest (silence_ratio). With probability ``p`` each end gets
+    0.1-``longest_s`` s of digital silence (augmentation adds the room and noise later), labelled SIL."""
+    if rng.random() >= p or not phones:
+        return audio, phones
+    lead, trail = (float(rng.uniform(0.1, longest_s)) for _ in range(2))
+    n_lead, n_trail = int(lead * SAMPLE_RATE), int(trail * SAMPLE_RATE)
+    lead, end = n_lead / SAMPLE_RATE, (n_lead + len(audio) + n_trail) / SAMPLE_RATE
+    shifted = [Phone(ph.label, ph.start + lead, ph.end + lead) for ph in phones]
+    if shifted[0].label == "SIL":
+        shifted[0] = Phone("SIL", 0.0, shifted[0].end)
+    else:
+        shifted.insert(0, Phone("SIL", 0.0, lead))
+    if shifted[-1].label == "SIL":
+        shifted[-1] = Phone("SIL", shifted[-1].start, end)
+    else:
+        shifted.append(Phone("SIL", shifted[-1].end, end))
+    padded = np.concatenate([np.zeros(n_lead, audio.dtype), audio, np.zeros(n_trail, audio.dtype)])
+    return padded, shifted
 
 
 def _stretch_prosody(prosody, scale: float):
@@ -178,7 +204,8 @@ def build_corpus(out_dir: str | Path, hours: float, seed: int = 0, workers: int 
     if shard:
         _write_shard(out / f"shard_{shard_index:05d}.npz", shard)
     manifest = {"clips": sum(voices.values()), "hours": round(frames / MODEL_FPS / 3600, 3), "seed": seed,
-                "voices": dict(sorted(voices.items())), "augment": _augment_config() if augment else None,
+                "pause_pad_p": PAUSE_PAD_P, "voices": dict(sorted(voices.items())),
+                "augment": _augment_config() if augment else None,
                 "failed": errors[:50], "failed_count": len(errors)}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
     if errors:

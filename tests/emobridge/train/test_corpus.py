@@ -3,7 +3,8 @@ import shutil
 import numpy as np
 import pytest
 
-from emobridge.train.corpus import ClipSpec, build_clip, plan_clips, sample_emotion
+from emobridge.phonetics.phones import Phone
+from emobridge.train.corpus import ClipSpec, build_clip, pad_with_silence, plan_clips, sample_emotion
 
 
 def test_sampled_emotions_cover_the_space():
@@ -35,3 +36,26 @@ def test_plan_is_seeded_and_mixes_engines():
         pytest.skip("no TTS engine installed")
     a, b = plan_clips(60, seed=2), plan_clips(60, seed=2)
     assert a == b and len({s.voice.split("/")[0] for s in a}) == len({v.split("/")[0] for v in available_voices()})
+
+
+def test_padding_puts_long_labelled_silences_around_a_clip():
+    audio = np.ones(16000, np.float32)
+    phones = [Phone("M", 0.0, 0.5), Phone("AA", 0.5, 0.9), Phone("SIL", 0.9, 1.0)]
+    padded, labelled = pad_with_silence(audio, phones, np.random.default_rng(1), p=1.0)
+    lead = labelled[0].end
+    assert labelled[0] == Phone("SIL", 0.0, lead) and 0.1 <= lead <= 1.2
+    assert labelled[1] == Phone("M", lead, lead + 0.5)                 # the speech moves with its labels
+    assert np.all(padded[: int(lead * 16000)] == 0) and padded[int(lead * 16000)] == 1
+    assert labelled[-1].start == 0.9 + lead and labelled[-1].end == len(padded) / 16000  # a trailing SIL grows
+    assert pad_with_silence(audio, phones, np.random.default_rng(1), p=0.0) == (audio, phones)
+
+
+@pytest.mark.skipif(not shutil.which("flite"), reason="flite is not installed (./setup.sh installs it)")
+def test_a_padded_clip_rests_in_its_long_silences():
+    from emobridge.rig import ARKIT_INDEX
+
+    padded = [build_clip(ClipSpec(0, "Bob made a map.", "flite/slt", 1.0, seed=s, augment=False)) for s in range(6)]
+    rested = [c for c in padded if c["activity"][:30].max() == 0]
+    assert rested                                                     # some clips got a lead of 0.3 s or more
+    for clip in rested:
+        assert clip["target"][:20, ARKIT_INDEX["jawOpen"]].max() == 0 and clip["closure"][:20].max() == 0
