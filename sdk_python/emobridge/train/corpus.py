@@ -5,8 +5,8 @@ One clip = one to three generated sentences spoken by one voice at a random rate
 targets come from the engine's own phone timings (not from recognition), so they are exact. Most clips
 get long silences at both ends (real lines pause far longer than TTS does). Audio is augmented after
 synthesis (pitch/formant, speed, loudness, noise, reverb, telephone band, codecs) so the model meets
-voices and rooms unlike the engines'. Features, targets and conditioning are cached
-as float16 shards: training never touches a wav.
+voices and rooms unlike the engines'. Features, targets and conditioning are cached as float16 shards:
+training never touches a wav.
 
     shard_00000.npz: mel [F, 80], target [F, 52], cond [F, 10], closure [F], activity [F] (F = frames of
                      all clips in the shard, 100 per second) and offsets [clips + 1] into them
@@ -113,8 +113,7 @@ def pad_with_silence(audio: np.ndarray, phones: list[Phone], rng: np.random.Gene
     0.1-``longest_s`` s of digital silence (augmentation adds the room and noise later), labelled SIL."""
     if rng.random() >= p or not phones:
         return audio, phones
-    lead, trail = (float(rng.uniform(0.1, longest_s)) for _ in range(2))
-    n_lead, n_trail = int(lead * SAMPLE_RATE), int(trail * SAMPLE_RATE)
+    n_lead, n_trail = (int(rng.uniform(0.1, longest_s) * SAMPLE_RATE) for _ in range(2))
     lead, end = n_lead / SAMPLE_RATE, (n_lead + len(audio) + n_trail) / SAMPLE_RATE
     shifted = [Phone(ph.label, ph.start + lead, ph.end + lead) for ph in phones]
     if shifted[0].label == "SIL":
