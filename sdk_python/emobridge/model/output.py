@@ -7,6 +7,12 @@ blurred mouthClose regressed straight from audio never closes and a slightly hig
 Predicting closure and composing mouthClose = seal_ratio * seal * jawOpen here gives p/b/m that close and
 vowels that open on any rig (the procedural animator's own rule, see animate/expression.py).
 
+The jaw also rises halfway toward closed while the lips seal (JAW_YIELD), as a speaker's does for p/b/m.
+An emotion that holds the jaw open (surprise) otherwise had to seal a wide jaw with mouthClose alone, so
+a short closure jumped mouthClose by up to 0.15 in one 60 fps frame more than in the neutral take (the
+transition limit is 0.1); halving the jaw under a seal splits that change between jawOpen and mouthClose.
+0.5 is the most yield under which mouthClose still grows monotonically with the seal.
+
 The lip-parting channels are left as the network predicts them: its targets already let them yield to a
 seal over the animator's slow emotion ramp. Multiplying them by (1 - seal) here as well made an emotion's
 sneer or raised lip flicker at every p/b/m (per-frame jumps up to 0.47 on a 0.3 s transition) for about
@@ -24,6 +30,7 @@ CLOSURE_SLOT = ARKIT_INDEX["mouthClose"]
 JAW = ARKIT_INDEX["jawOpen"]
 # Closure estimates from audio are soft; below LOW the lips stay apart, above HIGH they seal fully.
 CLOSURE_LOW, CLOSURE_HIGH = 0.25, 0.6
+JAW_YIELD = 0.5  # share of the jaw opening that closes under a full seal
 
 
 def to_network_layout(arkit, closure):
@@ -38,5 +45,6 @@ def to_arkit(raw: np.ndarray) -> np.ndarray:
     face = np.clip(np.asarray(raw, dtype=np.float64), 0.0, 1.0)
     x = np.clip((face[:, CLOSURE_SLOT] - CLOSURE_LOW) / (CLOSURE_HIGH - CLOSURE_LOW), 0.0, 1.0)
     seal = x * x * (3 - 2 * x)  # smoothstep: a continuous, monotonic sharpening
+    face[:, JAW] *= 1.0 - JAW_YIELD * seal
     face[:, CLOSURE_SLOT] = tuning()["closure"]["seal_ratio"] * seal * face[:, JAW]
     return face.astype(np.float32)

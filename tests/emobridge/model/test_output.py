@@ -1,6 +1,6 @@
 import numpy as np
 
-from emobridge.model.output import CLOSURE_SLOT, JAW, to_arkit, to_network_layout
+from emobridge.model.output import CLOSURE_SLOT, JAW, JAW_YIELD, to_arkit, to_network_layout
 from emobridge.rig import ARKIT_INDEX
 
 
@@ -16,6 +16,20 @@ def test_confident_closure_seals_and_leaves_other_channels_as_predicted():
     assert face[0, CLOSURE_SLOT] >= 0.85 * face[0, JAW]
     # The network's own lip-parting channels already yield to the seal; gating them again made emotions flicker.
     assert np.isclose(face[0, ARKIT_INDEX["mouthUpperUpLeft"]], 0.3)
+
+
+def test_the_jaw_rises_halfway_while_the_lips_seal():
+    assert np.isclose(to_arkit(_raw(0.9, jaw=0.4))[0, JAW], 0.4 * (1 - JAW_YIELD))
+    assert np.isclose(to_arkit(_raw(0.1, jaw=0.4))[0, JAW], 0.4)
+
+
+def test_a_short_seal_under_an_open_jaw_emotion_changes_no_channel_by_more_than_a_tenth_a_frame():
+    # Surprise holds the jaw ~0.2 wider than neutral speech; a one-frame p/b/m must not make the emotional
+    # take jump away from the neutral one by more than the continuity limit (quality.md: 0.1 per frame).
+    closure = [0.0, 0.9, 0.0]
+    neutral = np.concatenate([to_arkit(_raw(c, jaw=0.05)) for c in closure])
+    surprised = np.concatenate([to_arkit(_raw(c, jaw=0.25)) for c in closure])
+    assert np.abs(np.diff(surprised - neutral, axis=0)).max() <= 0.1
 
 
 def test_low_closure_leaves_the_mouth_open():
