@@ -246,9 +246,10 @@ def fit(cfg: FitConfig, net_config: NetConfig | None = None, progress: bool = Tr
                             "torch_rng": torch.get_rng_state(), "net_config": net_config.to_dict(),
                             "fit_config": asdict(cfg)}, ckpt_path)
         bar.close()
-    (out / "fit.json").write_text(json.dumps({"steps": step, "wall_s": round(wall, 1), "device": str(device),
-                                              "corpus": str(cfg.corpus), "batch": cfg.batch, "crop": cfg.crop,
-                                              "train_clips": len(train_clips), "val_clips": len(val_clips)}, indent=1))
+    summary = {"steps": step, "wall_s": round(wall, 1), "device": str(device), "corpus": str(cfg.corpus),
+               "batch": cfg.batch, "crop": cfg.crop, "lr": cfg.lr, "seed": cfg.seed,
+               "train_clips": len(train_clips), "val_clips": len(val_clips)}
+    (out / "fit.json").write_text(json.dumps(summary, indent=1))
     plot_curve(curve_path, out / "learning_curve.png")
     return ckpt_path
 

@@ -1,5 +1,6 @@
 """A few training steps on a two-clip corpus: losses fall, checkpoints resume exactly, export runs."""
 
+import json
 import shutil
 
 import numpy as np
@@ -46,6 +47,8 @@ def test_resumed_training_matches_uninterrupted(corpus, tmp_path):
     assert (tmp_path / "b" / "learning_curve.png").stat().st_size > 1000
     rows = (tmp_path / "b" / "curve.csv").read_text().splitlines()
     assert len(rows) == 3  # header + steps 4 and 8
+    summary = json.loads((tmp_path / "b" / "fit.json").read_text())  # what export copies into model.json
+    assert (summary["steps"], summary["seed"], summary["lr"]) == (8, 3, 2e-3)
 
 
 def test_missing_corpus_is_a_clear_error(tmp_path):
