@@ -12,6 +12,8 @@ An emotion that holds the jaw open (surprise) otherwise had to seal a wide jaw w
 a short closure jumped mouthClose by up to 0.15 in one 60 fps frame more than in the neutral take (the
 transition limit is 0.1); halving the jaw under a seal splits that change between jawOpen and mouthClose.
 0.5 is the most yield under which mouthClose still grows monotonically with the seal.
+Only here, not in the procedural animator's rule: its closures ramp over whole phones, so they never seal
+within a frame (its worst surprise transition jump is 0.063), and its curves are the training targets.
 
 The lip-parting channels are left as the network predicts them: its targets already let them yield to a
 seal over the animator's slow emotion ramp. Multiplying them by (1 - seal) here as well made an emotion's
