@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 APT_PACKAGES=(flite festival festvox-us-slt-hts festvox-kallpc16k espeak-ng sox libsndfile1 ffmpeg libportaudio2
+  # a TTS voice the corpus never uses: benchmarks/closure_probe.py --held-out-voice
+  festvox-kdlpc16k
   # the native client core (engine_plugins/native): C++ compiler, CMake, gRPC C++ and protoc with its gRPC plugin
   cmake g++ pkg-config libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # the Unity package's tests without Unity (engine_plugins/unity): mcs, mono and NUnit 2

@@ -7,9 +7,13 @@ the shared evaluator, and prints:
     (a miss with a high raw value would be a decoding problem, a low one a detection problem),
   * with ``--transforms``: the same metrics after fixed changes to the input audio (level, spectral tilt,
     low cut, tempo), i.e. how much the detector leans on properties a microphone or a speaker changes,
-  * with several ``--model`` folders: every model side by side, and their averaged output (an ensemble).
+  * with several ``--model`` folders: every model side by side, and their averaged output (an ensemble),
+  * with ``--held-out-voice``: the same transcripts spoken by a TTS voice the corpus never uses
+    (``train/tts.py: HELD_OUT_VOICE``), clean and under fixed degradations (reverb, noise, a low-rate mp3,
+    pitch and formant shifts, WORLD resynthesis): closure on a voice the model has not heard, which needs
+    no real recordings (it separates "an unheard voice" from "real speech" as the cause of misses).
 
-    .venv/bin/python benchmarks/closure_probe.py [--model DIR ...] [--transforms]
+    .venv/bin/python benchmarks/closure_probe.py [--model DIR ...] [--transforms] [--held-out-voice]
 """
 
 from __future__ import annotations
@@ -45,6 +49,21 @@ def _transforms() -> dict:
     }
 
 
+def _degradations() -> dict:
+    """name -> change to a 16 kHz clip that keeps its timing (each seeded, so every model hears the same)."""
+    from emobridge.train import augment as aug
+
+    return {
+        "clean": lambda x, i: x,
+        "reverb rt60 0.5 s, wet 0.4": lambda x, i: aug.reverb(x, 0.5, 0.4, np.random.default_rng(i)),
+        "pink noise 15 dB SNR": lambda x, i: aug.add_noise(x, aug.pink_noise(len(x), np.random.default_rng(i)), 15.0),
+        "mp3 16 kbps": lambda x, i: aug.codec_round_trip(x, "mp3", 16),
+        "pitch +4 semitones": lambda x, i: aug.world_transform(x, semitones=4.0),
+        "formants x1.12": lambda x, i: aug.world_transform(x, formant_ratio=1.12),
+        "WORLD resynthesis only": lambda x, i: aug.world_transform(x),
+    }
+
+
 def raw_outputs(model_dir: str | None, audios: list[np.ndarray], tempo: float = 1.0) -> list[np.ndarray]:
     """The network's raw output [T, 52] at 100 fps per clip (neutral, default conditioning), on each
     clip's own clock (a tempo-changed input is mapped back)."""
@@ -69,8 +88,8 @@ def raw_outputs(model_dir: str | None, audios: list[np.ndarray], tempo: float = 
 
 
 def score(raws: list[np.ndarray], clips_: list[dict], ev) -> dict:
-    """Evaluator metrics (means over clips) plus the per-phone closure breakdown. ``ev.align`` must already
-    answer from the clips' cached phones (see ``main``)."""
+    """Evaluator metrics (means over clips) plus the per-phone closure breakdown (``ev.align`` caches, see
+    ``main``)."""
     from emobridge.animate import frame_count
     from emobridge.model.audio_animator import resample_frames
     from emobridge.model.output import CLOSURE_SLOT, to_arkit
@@ -112,10 +131,66 @@ def print_score(name: str, s: dict, detail: bool) -> None:
               f"p10/25/50/75/90 {' '.join(f'{v:.2f}' for v in q)}")
 
 
+def _cache_alignments(ev) -> None:
+    """Make ``ev.align`` align each clip once (PocketSphinx is the slow part) and answer from then on."""
+    align, cache = ev.align, {}
+
+    def cached(audio_path: str, text: str):
+        if audio_path not in cache:
+            cache[audio_path] = align(audio_path, text)
+        return cache[audio_path]
+
+    cached.oov = 0
+    ev.align = cached
+
+
+def held_out_voice(models: list, ev) -> None:
+    """Closure of every model on the acceptance transcripts spoken by HELD_OUT_VOICE, clean and degraded."""
+    import tempfile
+
+    import soundfile as sf
+
+    from emobridge.train import tts
+
+    if not tts.voice_available(tts.HELD_OUT_VOICE):
+        print(f"held-out voice {tts.HELD_OUT_VOICE.name}: not installed (Debian: festvox-kdlpc16k); skipped")
+        return
+    degradations = _degradations()
+    with tempfile.TemporaryDirectory() as tmp:
+        todo, audios = [], []
+        for path, text in clips():
+            audio, _phones = tts.synthesize(text, tts.HELD_OUT_VOICE, seed=0)
+            wav = Path(tmp) / (path.stem + ".wav")
+            sf.write(wav, audio, 16000)
+            try:  # the evaluator's own alignment, as for the real clips
+                phones = ev.align(str(wav), text)
+            except RuntimeError:
+                continue
+            todo.append({"path": str(wav), "text": text, "phones": phones, "seconds": len(audio) / 16000})
+            audios.append(audio.astype(np.float64))
+        print(f"held-out voice {tts.HELD_OUT_VOICE.name}: {len(todo)} transcripts; closed of its p/b/m")
+        print(f"  {'':<28}" + "".join(f"{str(m or 'bundled')[-14:]:>16}" for m in models))
+        totals = Counter()
+        for name, change in degradations.items():
+            changed = [np.asarray(change(a, i), np.float64)[: len(a)] for i, a in enumerate(audios)]
+            cells = []
+            for m in models:
+                c = score(raw_outputs(m, changed), todo, ev)["counts"]
+                hit = sum(c[(p, True)] for p in "PBM")
+                total = hit + sum(c[(p, False)] for p in "PBM")
+                totals[(m, True)] += hit
+                totals[(m, False)] += total
+                cells.append(f"{hit:>4}/{total} {hit / total:.3f}")
+            print(f"  {name:<28}" + "".join(f"{cell:>16}" for cell in cells))
+        print(f"  {'all':<28}" + "".join(f"{totals[(m, True)]:>5}/{totals[(m, False)]:<10}" for m in models))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", action="append", help="model folder (repeatable; default: the bundled model)")
     parser.add_argument("--transforms", action="store_true", help="also score fixed changes to the input audio")
+    parser.add_argument("--held-out-voice", action="store_true",
+                        help="also score the transcripts spoken by a TTS voice the corpus never uses")
     args = parser.parse_args()
     if not (SHARED / "tools" / "lipsync_eval.py").exists():
         print(f"needs {SHARED}/tools/lipsync_eval.py", file=sys.stderr)
@@ -123,6 +198,7 @@ def main() -> int:
     from emobridge.audio import SAMPLE_RATE, load_audio
 
     ev = evaluator()
+    _cache_alignments(ev)
     todo, audios = [], []
     for path, text in clips():
         try:
@@ -133,9 +209,6 @@ def main() -> int:
         todo.append({"path": str(path), "text": text, "phones": phones, "seconds": len(audio) / SAMPLE_RATE})
         audios.append(audio.astype(np.float64))
     print(f"{len(todo)} clips aligned; audio only, neutral")
-    phones_of = {clip["path"]: clip["phones"] for clip in todo}
-    ev.align = lambda audio_path, _text: phones_of[audio_path]  # aligned once above, reused for every score
-    ev.align.oov = 0
     models = args.model or [None]
     outputs = {m: raw_outputs(m, audios) for m in models}
     for m in models:
@@ -148,6 +221,8 @@ def main() -> int:
         for name, (change, tempo) in _transforms().items():
             print_score("  " + name, score(raw_outputs(models[0], [change(a) for a in audios], tempo), todo, ev),
                         detail=False)
+    if args.held_out_voice:
+        held_out_voice(models, ev)
     return 0
 
 

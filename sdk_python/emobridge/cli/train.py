@@ -35,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     f.add_argument("--no-channel-augment", action="store_true",
                    help="train on the corpus features as stored (no random spectral colouring or band masks)")
+    f.add_argument("--channels", type=int, default=None,
+                   help="width of every network block (default: the shipped network's, model/network.py NetConfig); "
+                        "step cost grows with its square; a resumed run keeps its checkpoint's network")
     f.add_argument("--closure-hidden", type=int, default=0,
                    help="hidden channels of the lip-closure head (default 0: a linear head); a resumed run keeps "
                         "its checkpoint's network")
@@ -91,10 +94,13 @@ def run_fit(args: argparse.Namespace) -> int:
 
     if args.closure_hidden < 0:
         raise CliError("--closure-hidden must be 0 (a linear head) or a positive channel count")
+    if args.channels is not None and args.channels < 8:
+        raise CliError(f"--channels must be at least 8, got {args.channels}")
+    width = {} if args.channels is None else {"channels": args.channels}
     ckpt = fit(FitConfig(corpus=str(args.corpus), out=str(args.out), steps=args.steps, batch=args.batch,
                          crop=args.crop, lr=args.lr, seed=args.seed, device=args.device, threads=args.threads,
                          augment=not args.no_channel_augment, loss_weights=_loss_weights(args.loss_weight)),
-               NetConfig(closure_hidden=args.closure_hidden))
+               NetConfig(closure_hidden=args.closure_hidden, **width))
     summary = json.loads((args.out / "fit.json").read_text())
     print(f"{ckpt}: {summary['steps']} steps in {summary['wall_s']} s on {summary['device']}; "
           f"curve in {args.out / 'learning_curve.png'}")

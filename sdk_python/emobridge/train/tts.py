@@ -101,6 +101,9 @@ def _voices() -> dict[str, Voice]:
 
 
 VOICES: dict[str, Voice] = _voices()
+# Never in the corpus: a voice the model has not heard, for probing how it generalises
+# (benchmarks/closure_probe.py --held-out-voice). Debian: festvox-kdlpc16k.
+HELD_OUT_VOICE = Voice("festival/ked_diphone", "festival", "voice_ked_diphone", (85, 130), audio_tail_s=0.035)
 ENGINES = ("flite", "festival", "espeak")
 
 

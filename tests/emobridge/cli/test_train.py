@@ -29,3 +29,9 @@ def test_loss_weight_changes_one_weight_and_names_the_valid_ones():
     for bad in ("clossure=3", "closure", "closure=x"):
         with pytest.raises(CliError, match="rec, velocity, closure, emotion, mouth"):
             _loss_weights([bad])
+
+
+def test_fit_rejects_a_network_too_narrow_to_train(tmp_path, capsys):
+    pytest.importorskip("torch", reason="the training code needs torch")
+    assert main(["train", "fit", "--corpus", str(tmp_path), "--out", str(tmp_path / "o"), "--channels", "4"]) == 2
+    assert "--channels must be at least 8, got 4" in capsys.readouterr().err

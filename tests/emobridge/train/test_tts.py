@@ -165,3 +165,13 @@ def test_engine_boundaries_agree_with_forced_alignment(voice):
     _spoken, diffs = spoken_and_aligned("Maybe Bob will buy a big map in Boston tomorrow.", voice)
     assert len(diffs) > 15
     assert float(np.median(np.abs([d for _before, d in diffs]))) < 0.025
+
+
+def test_the_held_out_voice_is_no_corpus_voice_and_speaks_with_engine_timings():
+    held_out = tts.HELD_OUT_VOICE
+    assert held_out.name not in tts.VOICES and held_out.name not in tts.available_voices()
+    assert held_out.engine_voice not in {v.engine_voice for v in tts.VOICES.values()}
+    need(held_out)
+    audio, phones = tts.synthesize("Bob made a map.", held_out, seed=0)
+    assert [p.label for p in phones if p.label in ("P", "B", "M")] == ["B", "B", "M", "M", "P"]
+    assert phones[-1].end == pytest.approx(len(audio) / 16000, abs=0.02)
