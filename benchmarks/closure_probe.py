@@ -170,7 +170,7 @@ def held_out_voice(models: list, ev) -> None:
             audios.append(audio.astype(np.float64))
         print(f"held-out voice {tts.HELD_OUT_VOICE.name}: {len(todo)} transcripts; closed of its p/b/m")
         print(f"  {'':<28}" + "".join(f"{str(m or 'bundled')[-14:]:>16}" for m in models))
-        totals = Counter()
+        closed, spoken = Counter(), Counter()
         for name, change in degradations.items():
             changed = [np.asarray(change(a, i), np.float64)[: len(a)] for i, a in enumerate(audios)]
             cells = []
@@ -178,11 +178,11 @@ def held_out_voice(models: list, ev) -> None:
                 c = score(raw_outputs(m, changed), todo, ev)["counts"]
                 hit = sum(c[(p, True)] for p in "PBM")
                 total = hit + sum(c[(p, False)] for p in "PBM")
-                totals[(m, True)] += hit
-                totals[(m, False)] += total
+                closed[m] += hit
+                spoken[m] += total
                 cells.append(f"{hit:>4}/{total} {hit / total:.3f}")
             print(f"  {name:<28}" + "".join(f"{cell:>16}" for cell in cells))
-        print(f"  {'all':<28}" + "".join(f"{totals[(m, True)]:>5}/{totals[(m, False)]:<10}" for m in models))
+        print(f"  {'all':<28}" + "".join(f"{closed[m]:>5}/{spoken[m]:<10}" for m in models))
 
 
 def main() -> int:
