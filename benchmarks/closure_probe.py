@@ -150,6 +150,7 @@ def held_out_voice(models: list, ev) -> None:
 
     import soundfile as sf
 
+    from emobridge.audio import SAMPLE_RATE
     from emobridge.train import tts
 
     if not tts.voice_available(tts.HELD_OUT_VOICE):
@@ -161,12 +162,12 @@ def held_out_voice(models: list, ev) -> None:
         for path, text in clips():
             audio, _phones = tts.synthesize(text, tts.HELD_OUT_VOICE, seed=0)
             wav = Path(tmp) / (path.stem + ".wav")
-            sf.write(wav, audio, 16000)
+            sf.write(wav, audio, SAMPLE_RATE)
             try:  # the evaluator's own alignment, as for the real clips
                 phones = ev.align(str(wav), text)
             except RuntimeError:
                 continue
-            todo.append({"path": str(wav), "text": text, "phones": phones, "seconds": len(audio) / 16000})
+            todo.append({"path": str(wav), "text": text, "phones": phones, "seconds": len(audio) / SAMPLE_RATE})
             audios.append(audio.astype(np.float64))
         print(f"held-out voice {tts.HELD_OUT_VOICE.name}: {len(todo)} transcripts; closed of its p/b/m")
         print(f"  {'':<28}" + "".join(f"{str(m or 'bundled')[-14:]:>16}" for m in models))
