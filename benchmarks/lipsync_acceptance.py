@@ -4,10 +4,11 @@ Bakes every ljspeech clip and every mfa clip that has a transcript under each em
 them with ../shared/tools/lipsync_eval.py (imported, not copied); checks FACS, monotonic sweeps and
 transition smoothness of every basis emotion. ``--route text`` is the text-aware procedural bake (the
 face-core targets); ``--route model`` is the learned model on audio alone (transcripts are used only by
-the evaluator), which also reports the 8 kHz digits (fsdd) and the real performer reference (facegood).
+the evaluator), which also reports the 8 kHz digits (fsdd) and the real performer reference (facegood);
+``--recognize`` adds the offline bake's word recognition to it (``bake(..., recognize=True)``).
 
     .venv/bin/python benchmarks/lipsync_acceptance.py --route text  [--json out.json]
-    .venv/bin/python benchmarks/lipsync_acceptance.py --route model [--model DIR]
+    .venv/bin/python benchmarks/lipsync_acceptance.py --route model [--model DIR] [--recognize]
 """
 
 from __future__ import annotations
@@ -54,7 +55,15 @@ def clips() -> list[tuple[Path, str]]:
     return out
 
 
-def _takes(route: str, path: Path, text: str, model_dir: str | None):
+def _model_take(animator, audio: np.ndarray, recognize_words: bool):
+    """take(emotion) -> Animation of the model route, with the recognised words' lip seals if asked."""
+    from emobridge.phonetics import recognize_words as recognized_phones
+
+    phones = recognized_phones(audio)[0] if recognize_words else None
+    return lambda e: animator.animate(audio, emotion=e, recognized_phones=phones)
+
+
+def _takes(route: str, path: Path, text: str, model_dir: str | None, recognize_words: bool = False):
     """(audio, take(emotion) -> Animation, recognize(emotion) -> 7 scores or None) for one clip."""
     from emobridge.animate import animate
     from emobridge.audio import SAMPLE_RATE, load_audio
@@ -67,7 +76,7 @@ def _takes(route: str, path: Path, text: str, model_dir: str | None):
 
         model = FaceModel(model_dir, device="cpu", threads=1)
         animator = AudioAnimator(model)
-        return audio, lambda e: animator.animate(audio, emotion=e), _recognizer(model, audio)
+        return audio, _model_take(animator, audio, recognize_words), _recognizer(model, audio)
     phones, _meta = phones_for(audio, text)
     prosody = analyze_prosody(audio)
     return audio, lambda e: animate(phones, len(audio) / SAMPLE_RATE, emotion=e, prosody=prosody), None
@@ -94,11 +103,11 @@ def _recognizer(model, audio: np.ndarray):
     return recognize
 
 
-def score_clip(job: tuple[Path, str, list[str], str, str | None]) -> dict[str, dict[str, float]]:
+def score_clip(job: tuple[Path, str, list[str], str, str | None, bool]) -> dict[str, dict[str, float]]:
     from emobridge.emotion import parse_emotion_string
 
-    path, text, conditions, route, model_dir = job
-    _audio, take, recognize = _takes(route, path, text, model_dir)
+    path, text, conditions, route, model_dir, recognize_words = job
+    _audio, take, recognize = _takes(route, path, text, model_dir, recognize_words)
     ev = evaluator()
     result = {"emotion_checks": emotion_checks(lambda e: take(e).frames, recognize)}
     for condition in conditions:
@@ -110,7 +119,7 @@ def score_clip(job: tuple[Path, str, list[str], str, str | None]) -> dict[str, d
     return result
 
 
-def extra_sets(model_dir: str | None) -> None:
+def extra_sets(model_dir: str | None, recognize_words: bool = False) -> None:
     """Audio-only extras: fsdd 8 kHz digits (open/close) and the facegood performer reference."""
     from emobridge.audio import load_audio
     from emobridge.model import AudioAnimator, FaceModel
@@ -121,7 +130,8 @@ def extra_sets(model_dir: str | None) -> None:
     fsdd = sorted((SHARED / "data" / "speech" / "fsdd").glob("*.wav"))
     rows = []
     for path in fsdd:
-        anim = animator.animate(load_audio(path))
+        audio = load_audio(path)
+        anim = _model_take(animator, audio, recognize_words)(None)
         try:
             rows.append(ev.evaluate(anim.to_dict(), str(path), text=number_words(int(path.name.split("_")[0]))))
         except (RuntimeError, ValueError):  # the shared evaluator cannot align or lag-scan some short digits
@@ -132,7 +142,8 @@ def extra_sets(model_dir: str | None) -> None:
     root = SHARED / "data" / "facemotion" / "facegood"
     for npz in sorted(root.glob("bs_*.npz")):
         wav = root / (npz.stem[3:] + ".wav")
-        res = ev.evaluate(animator.animate(load_audio(wav)).to_dict(), str(wav), reference=str(npz))
+        audio = load_audio(wav)
+        res = ev.evaluate(_model_take(animator, audio, recognize_words)(None).to_dict(), str(wav), reference=str(npz))
         margin = res["ref_r"] - res["ref_r_loudness_baseline"]
         print(f"facegood {wav.name}: ref_r {res['ref_r']:.3f} (lag {res['ref_lag_ms']} ms), loudness baseline "
               f"{res['ref_r_loudness_baseline']:.3f}, margin {margin:+.3f} (target >= +0.10)")
@@ -197,13 +208,17 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write per-clip results here")
     parser.add_argument("--limit", type=int, default=0, help="only the first N clips (quick look)")
     parser.add_argument("--no-extras", action="store_true", help="skip fsdd and facegood on the model route")
+    parser.add_argument("--recognize", action="store_true",
+                        help="model route: also seal the lips on the p/b/m of recognised words (offline bakes)")
     args = parser.parse_args()
     if not (SHARED / "tools" / "lipsync_eval.py").exists():
         print(f"needs {SHARED}/tools/lipsync_eval.py", file=sys.stderr)
         return 2
     conditions = args.emotions.split(",")
     todo = clips()[: args.limit or None]
-    jobs = [(p, t, conditions, args.route, args.model) for p, t in todo]
+    if args.recognize and args.route != "model":
+        parser.error("--recognize applies to --route model")
+    jobs = [(p, t, conditions, args.route, args.model, args.recognize) for p, t in todo]
     with ProcessPoolExecutor(args.workers) as pool:
         results = list(pool.map(score_clip, jobs))
     per_clip = {str(p.name): r for (p, _t), r in zip(todo, results, strict=True)}
@@ -212,7 +227,8 @@ def main() -> int:
     if failed:
         print(f"the evaluator could not align (not scored): {', '.join(failed)}")
     ok = True
-    print(f"route {args.route}: {len(results)} clips scored; means (per-clip None values skipped)")
+    route = args.route + (" + recognised words" if args.recognize else "")
+    print(f"route {route}: {len(results)} clips scored; means (per-clip None values skipped)")
     print(f"{'condition':<12}" + "".join(f"{m:>18}" for m in METRICS))
     for condition in conditions:
         row = f"{condition:<12}"
@@ -230,7 +246,7 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(per_clip, indent=1))
     if args.route == "model" and not args.no_extras:
-        extra_sets(args.model)
+        extra_sets(args.model, args.recognize)
     print("PASS" if ok else "FAIL (! marks a mean that misses its target)")
     return 0 if ok else 1
 

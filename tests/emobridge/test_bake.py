@@ -60,3 +60,10 @@ def test_silent_clip_bakes_a_rest_pose(caplog):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(AudioError, match="not found"):
         bake(tmp_path / "nope.wav")
+
+
+def test_recognizing_words_on_the_model_route_records_them(spoken):
+    path, _text = spoken
+    anim = bake(path, fps=60, recognize=True)
+    assert anim.meta["route"] == "model" and len(anim.meta["recognized"].split()) >= 3
+    assert "recognized" not in bake(path, fps=60).meta   # off by default: the fast bake

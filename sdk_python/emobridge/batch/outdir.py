@@ -44,7 +44,7 @@ def line_key(line: Line, job: Job) -> str:
     from emobridge import __version__
 
     stat = line.audio.stat()
-    doc = {"line": line.spec(), "job": [job.formats, job.gltf_mesh, job.model_dir], "version": __version__,
+    doc = {"line": line.spec(), "job": [job.formats, job.gltf_mesh, job.model_dir, job.recognize], "version": __version__,
            "audio_file": [stat.st_size, stat.st_mtime_ns]}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 

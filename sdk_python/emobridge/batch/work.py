@@ -31,6 +31,7 @@ class Job:
     formats: tuple[str, ...] = (JSON,)
     gltf_mesh: str | None = None    # None: the ICT head when found, else a placeholder (see emobridge_export.gltf)
     model_dir: str | None = None    # None: the bundled model
+    recognize: bool = False         # audio-only lines also recognise words to seal p/b/m (bake(recognize=True))
 
 
 @dataclass
@@ -81,7 +82,7 @@ def _bake(line: Line, job: Job) -> tuple[dict[str, Any], dict[str, bytes]]:
         np.asarray(line.emotion, np.float32) if line.emotion else None)
     anim = bake(audio, text=line.text, emotion=emotion, mouth_preservation=line.mouth_preservation, fps=line.fps,
                 seed=line.seed, progress=False, model_dir=job.model_dir, device="cpu", threads=ORT_THREADS,
-                audio_name=line.audio.name)
+                audio_name=line.audio.name, recognize=job.recognize)
     outputs: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="emobridge-batch-") as tmp:
         for fmt in job.formats:

@@ -38,6 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", type=Path, help="model folder for audio-only bakes (default: the bundled model)")
     p.add_argument("--no-model", action="store_true",
                    help="audio-only bakes use phone recognition + the procedural animator instead of the model")
+    p.add_argument("--recognize", action="store_true",
+                   help="audio-only bakes with the model also recognise the words and seal the lips on their "
+                        "p/b/m (better lip closure on real voices; about 3x real time per core instead of hundreds)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="model device (default auto)")
     p.add_argument("--server", metavar="HOST:PORT",
                    help="bake on a running sidecar through its Bake call instead of in this process (its model and device)")
@@ -78,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         anim = bake(args.audio, text=text, emotion=emotion, mouth_preservation=args.mouth_preservation,
                     fps=args.fps, seed=args.seed, style=parse_style(args.style), use_model=not args.no_model,
-                    model_dir=args.model, device=args.device)
+                    model_dir=args.model, device=args.device, recognize=args.recognize)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     anim.save(args.output)
     print(f"{args.output}: {len(anim.frames)} frames at {anim.fps:g} fps ({anim.duration:.2f} s), "
@@ -99,6 +102,6 @@ def _bake_on_server(args: argparse.Namespace, text: str | None, emotion) -> Anim
     try:
         with EmoBridgeClient(args.server) as client:
             return client.bake(args.audio, emotion=keyframes, fps=args.fps, seed=args.seed, transcript=text or "",
-                               mouth_preservation=args.mouth_preservation)
+                               mouth_preservation=args.mouth_preservation, recognize_words=args.recognize)
     except grpc.RpcError as err:
         raise CliError(f"the sidecar at {args.server} could not bake {args.audio}: {err.code().name}: {err.details()}") from None

@@ -103,9 +103,9 @@ def _request(item):
     raise TypeError(f"stream input items are audio (bytes or float arrays) or AnimateRequests, got {type(item).__name__}")
 
 
-def _bake_request(audio, emotion, fps, seed, transcript, mouth_preservation, sample_rate):
+def _bake_request(audio, emotion, fps, seed, transcript, mouth_preservation, sample_rate, recognize_words=False):
     pb = _pb()
-    request = pb.BakeRequest(fps=fps, seed=seed, transcript=transcript or "")
+    request = pb.BakeRequest(fps=fps, seed=seed, transcript=transcript or "", recognize_words=recognize_words)
     if isinstance(audio, (str, os.PathLike)):
         request.file = Path(audio).read_bytes()
     elif isinstance(audio, (bytes, bytearray)):
@@ -197,11 +197,12 @@ class EmoBridgeClient:
         return self.stub.GetInfo(_pb().GetInfoRequest(), timeout=self.timeout)
 
     def bake(self, audio, emotion=None, fps: float = 60.0, seed: int = 0, transcript: str = "",
-             mouth_preservation: float | None = None, sample_rate: int = 16000) -> Animation:
+             mouth_preservation: float | None = None, sample_rate: int = 16000,
+             recognize_words: bool = False) -> Animation:
         """``audio``: a file path, file bytes, or float mono samples at ``sample_rate``. ``emotion``: one emotion,
-        or keyframes [(time, emotion, transition), ...]."""
+        or keyframes [(time, emotion, transition), ...]. ``recognize_words``: see BakeRequest in the .proto."""
         return animation_of(self.bake_raw(_bake_request(audio, emotion, fps, seed, transcript, mouth_preservation,
-                                                        sample_rate)))
+                                                        sample_rate, recognize_words)))
 
     def bake_raw(self, request):
         return self.stub.Bake(request, timeout=self.timeout)
@@ -262,8 +263,9 @@ class AsyncEmoBridgeClient:
         return await self.stub.GetInfo(_pb().GetInfoRequest(), timeout=self.timeout)
 
     async def bake(self, audio, emotion=None, fps: float = 60.0, seed: int = 0, transcript: str = "",
-                   mouth_preservation: float | None = None, sample_rate: int = 16000) -> Animation:
-        request = _bake_request(audio, emotion, fps, seed, transcript, mouth_preservation, sample_rate)
+                   mouth_preservation: float | None = None, sample_rate: int = 16000,
+                   recognize_words: bool = False) -> Animation:
+        request = _bake_request(audio, emotion, fps, seed, transcript, mouth_preservation, sample_rate, recognize_words)
         return animation_of(await self.stub.Bake(request, timeout=self.timeout))
 
     def stream(self, items: Iterable | AsyncIterable, sample_rate: int = 16000, fps: float = 60.0, emotion=None,

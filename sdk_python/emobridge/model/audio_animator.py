@@ -1,20 +1,25 @@
 """Audio-only animation with the learned model: clip -> Animation, same contract as the procedural bake.
 
 The model predicts the speaking face with its emotion at 100 frames a second; this resamples it to the
-requested fps and adds the seeded idle life (blinks, gaze, head) that no audio predicts.
+requested fps and adds the seeded idle life (blinks, gaze, head) that no audio predicts. Offline, phones
+recognised from the same audio (``recognized_phones``, see phonetics.recognize_words) add what the model
+misses on real voices: the lips seal on their p/b/m where the model's closure is weaker, and in their
+pauses the jaw the model opens for breath and room noise comes to rest. The rest of the face stays the
+model's.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from emobridge.animate import DEFAULT_FPS, DEFAULT_MOUTH_PRESERVATION, Style, add_idle, emotion_frames, frame_count
+from emobridge.animate import DEFAULT_FPS, DEFAULT_MOUTH_PRESERVATION, Style, add_idle, articulate, emotion_frames, frame_count
 from emobridge.animate.expression import check_mouth_preservation
 from emobridge.animation import Animation
 from emobridge.audio import SAMPLE_RATE, log_mel
 from emobridge.emotion import EmotionTrack
-from emobridge.model.output import to_arkit
+from emobridge.model.output import CLOSURE_SLOT, JAW, to_arkit
 from emobridge.model.runtime import FaceModel
+from emobridge.phonetics import Phone
 
 
 def conditioning(emotion_100: np.ndarray, mouth_preservation: float, style: Style) -> np.ndarray:
@@ -44,6 +49,7 @@ class AudioAnimator:
         seed: int = 0,
         style: Style | None = None,
         idle: bool = True,
+        recognized_phones: list[Phone] | None = None,
     ) -> Animation:
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")
@@ -51,7 +57,10 @@ class AudioAnimator:
         style = style or Style()
         mel = log_mel(audio16k)
         rate = self.model.frame_rate
-        face = self.model.infer(mel, conditioning(emotion_frames(emotion, len(mel), rate), mp, style))
+        emotion_100 = emotion_frames(emotion, len(mel), rate)
+        face = self.model.infer(mel, conditioning(emotion_100, mp, style))
+        if recognized_phones:
+            face = self._with_recognized(face, mel, recognized_phones, emotion_100, mp, style)
         n = frame_count(len(audio16k) / SAMPLE_RATE, fps)
         frames = resample_frames(to_arkit(face), rate, n, fps)
         head = np.zeros((n, 3))
@@ -65,3 +74,17 @@ class AudioAnimator:
             meta={"generator": "model", "mouth_preservation": mp, "seed": seed,
                   "model_lookahead_ms": self.model.lookahead * 1000 / rate},
         )
+
+    def _with_recognized(self, face: np.ndarray, mel: np.ndarray, phones: list[Phone], emotion_100: np.ndarray,
+                         mp: float, style: Style) -> np.ndarray:
+        """The model's output [T, 52] with the recognised phones' lip seals and rests."""
+        art = articulate(phones, np.arange(len(face)) / self.model.frame_rate)
+        face = face.copy()
+        face[:, CLOSURE_SLOT] = np.maximum(face[:, CLOSURE_SLOT], art.closure)
+        # In pauses only the jaw the model opens for sound rests (the neutral take's jaw); an emotion's own
+        # jaw (surprise) stays. Resting the whole jaw failed surprise's FACS check.
+        sound_jaw = face[:, JAW]
+        if emotion_100.any():
+            sound_jaw = self.model.infer(mel, conditioning(np.zeros_like(emotion_100), mp, style))[:, JAW]
+        face[:, JAW] = np.maximum(face[:, JAW] - (1.0 - art.activity) * np.clip(sound_jaw, 0.0, None), 0.0)
+        return face

@@ -1,4 +1,5 @@
-"""PocketSphinx forced alignment (with a transcript) and phone-loop recognition (audio only).
+"""PocketSphinx forced alignment (with a transcript), word recognition and phone-loop recognition
+(audio only).
 
 Both run on 16 kHz mono float audio and return contiguous ``Phone`` lists covering the clip.
 """
@@ -72,6 +73,33 @@ def align_transcript(audio16k: np.ndarray, text: str) -> tuple[list[Phone], list
     if not any(p.label != "SIL" for p in phones):
         raise AlignmentError("the decoder found no speech matching the transcript")
     return _cover(phones, len(audio16k) / 16000), unknown
+
+
+def recognize_words(audio16k: np.ndarray) -> tuple[list[Phone], str]:
+    """Audio-only phone timings from word recognition: PocketSphinx's bundled English language model
+    decodes the words, then they are force-aligned like a transcript. Returns (phones, the recognised
+    words); no speech or no words gives ([], "").
+
+    Far more accurate than the phone loop, since words constrain the phones (real speech, session 10:
+    136 of 160 p/b/m found against 88), but whole-utterance: for offline bakes, not for the live path.
+    """
+    from pocketsphinx import Decoder
+
+    if len(audio16k) == 0 or is_silent(audio16k):
+        return [], ""
+    decoder = Decoder(samprate=16000, loglevel="FATAL")
+    decoder.start_utt()
+    decoder.process_raw(_pcm16(audio16k), full_utt=True)
+    decoder.end_utt()
+    words = decoder.hyp().hypstr if decoder.hyp() is not None else ""
+    if not words.strip():
+        return [], ""
+    try:
+        phones, _unknown = align_transcript(audio16k, words)  # recognised words are all in the dictionary
+    except AlignmentError as err:
+        log.warning("recognised words %r did not align (%s); no recognised phones", words[:60], err)
+        return [], words
+    return phones, words
 
 
 def recognize_phones(audio16k: np.ndarray) -> list[Phone]:

@@ -387,7 +387,7 @@ class EmoBridgeService:
         return {"audio": audio, "text": request.transcript or None, "emotion": track,
                 "mouth_preservation": mouth_preservation_of(request), "fps": fps_of(request.fps, self.limits),
                 "seed": int(request.seed), "progress": False, "style": style_of(request.style), "use_model": True,
-                "model_dir": self.model_dir, "device": self.device}
+                "model_dir": self.model_dir, "device": self.device, "recognize": request.recognize_words}
 
     # --- shutdown ---
 

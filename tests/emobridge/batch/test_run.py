@@ -139,3 +139,14 @@ def test_a_worker_killed_mid_batch_is_replaced_and_its_line_retried(reference, o
     assert killed, "no worker was found to kill"
     assert (summary.ok, summary.failed) == (len(ids), 0)
     assert outputs_of(out) == outputs_of(ref_out)
+
+
+def test_recognizing_words_is_a_job_option_that_rebakes(clips, tmp_path):
+    manifest = tmp_path / "lines.csv"
+    manifest.write_text(f"id,audio\nhello,{clips / 'hello.wav'}\n")
+    out = tmp_path / "out"
+    assert run_batch(manifest, out, ("json",), workers=1, progress=False).ok == 1
+    assert "recognized" not in Animation.load(out / "json" / "hello.json").meta
+    summary = run_batch(manifest, out, ("json",), workers=1, progress=False, recognize=True)
+    assert [r["status"] for r in summary.rows] == ["ok"]   # a changed option: baked again, not skipped
+    assert "map" in Animation.load(out / "json" / "hello.json").meta["recognized"].split()

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from emobridge.audio.decode import SAMPLE_RATE, load_audio
-from emobridge.phonetics.align import AlignmentError, _cover, align_transcript, recognize_phones
+from emobridge.phonetics.align import AlignmentError, _cover, align_transcript, recognize_phones, recognize_words
 from emobridge.phonetics.phones import ARPABET, Phone, clean_label, normalize_transcript
 from emobridge.rig import viseme_for_phone
 
@@ -185,6 +185,14 @@ def test_align_flite_speech(flite_speech: np.ndarray) -> None:
     assert phones[m + 1].label == "AE" and phones[m].start > onset + 0.6 * (offset - onset)
 
 
+def test_recognize_words_flite_speech(flite_speech: np.ndarray) -> None:
+    phones, words = recognize_words(flite_speech)
+    _assert_tiles(phones, len(flite_speech) / SAMPLE_RATE)
+    assert len(words.split()) >= 3
+    # The words' own phones, force-aligned: the recognised text and the phones agree.
+    assert [p.label for p in phones if p.label != "SIL"] == _expected_phones(words)
+
+
 def test_recognize_phones_flite_speech(flite_speech: np.ndarray) -> None:
     phones = recognize_phones(flite_speech)
     _assert_tiles(phones, len(flite_speech) / SAMPLE_RATE)
@@ -196,6 +204,11 @@ def test_recognize_phones_flite_speech(flite_speech: np.ndarray) -> None:
 
 def test_recognize_phones_silence_is_all_sil() -> None:
     assert recognize_phones(np.zeros(SAMPLE_RATE, dtype=np.float32)) == [Phone("SIL", 0.0, 1.0)]
+
+
+@pytest.mark.parametrize("n", [0, SAMPLE_RATE])
+def test_recognize_words_in_silence_finds_nothing(n: int) -> None:
+    assert recognize_words(np.zeros(n, dtype=np.float32)) == ([], "")
 
 
 def test_recognize_phones_empty_audio() -> None:

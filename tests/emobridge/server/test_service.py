@@ -420,3 +420,16 @@ def test_rig_profile_renames_the_stream_and_the_bake(server, speech):
         with pytest.raises(grpc.RpcError) as bad:
             client.bake_raw(pb.BakeRequest(pcm=pb.PcmAudio(data=pcm, encoding=1, sample_rate=16000), rig_profile="nope"))
         assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "rig_profile" in bad.value.details()
+
+
+def test_bake_can_recognise_words_to_seal_the_lips(server):
+    import json
+    from pathlib import Path
+
+    hello = Path(__file__).resolve().parents[3] / "examples" / "hello.wav"
+    with EmoBridgeClient(server.address, timeout=60) as client:
+        plain = client.bake_raw(pb.BakeRequest(file=hello.read_bytes()))
+        recognized = client.bake_raw(pb.BakeRequest(file=hello.read_bytes(), recognize_words=True))
+    assert plain.meta.route == recognized.meta.route == "model"
+    assert "recognized" not in json.loads(plain.meta.meta_json)
+    assert "map" in json.loads(recognized.meta.meta_json)["recognized"].split()
