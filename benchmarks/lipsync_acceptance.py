@@ -55,15 +55,15 @@ def clips() -> list[tuple[Path, str]]:
     return out
 
 
-def _model_take(animator, audio: np.ndarray, recognize_words: bool):
+def _model_take(animator, audio: np.ndarray, with_words: bool):
     """take(emotion) -> Animation of the model route, with the recognised words' lip seals if asked."""
-    from emobridge.phonetics import recognize_words as recognized_phones
+    from emobridge.phonetics import recognize_words
 
-    phones = recognized_phones(audio)[0] if recognize_words else None
+    phones = recognize_words(audio)[0] if with_words else None
     return lambda e: animator.animate(audio, emotion=e, recognized_phones=phones)
 
 
-def _takes(route: str, path: Path, text: str, model_dir: str | None, recognize_words: bool = False):
+def _takes(route: str, path: Path, text: str, model_dir: str | None, with_words: bool = False):
     """(audio, take(emotion) -> Animation, recognize(emotion) -> 7 scores or None) for one clip."""
     from emobridge.animate import animate
     from emobridge.audio import SAMPLE_RATE, load_audio
@@ -76,7 +76,7 @@ def _takes(route: str, path: Path, text: str, model_dir: str | None, recognize_w
 
         model = FaceModel(model_dir, device="cpu", threads=1)
         animator = AudioAnimator(model)
-        return audio, _model_take(animator, audio, recognize_words), _recognizer(model, audio)
+        return audio, _model_take(animator, audio, with_words), _recognizer(model, audio)
     phones, _meta = phones_for(audio, text)
     prosody = analyze_prosody(audio)
     return audio, lambda e: animate(phones, len(audio) / SAMPLE_RATE, emotion=e, prosody=prosody), None
@@ -106,8 +106,8 @@ def _recognizer(model, audio: np.ndarray):
 def score_clip(job: tuple[Path, str, list[str], str, str | None, bool]) -> dict[str, dict[str, float]]:
     from emobridge.emotion import parse_emotion_string
 
-    path, text, conditions, route, model_dir, recognize_words = job
-    _audio, take, recognize = _takes(route, path, text, model_dir, recognize_words)
+    path, text, conditions, route, model_dir, with_words = job
+    _audio, take, recognize = _takes(route, path, text, model_dir, with_words)
     ev = evaluator()
     result = {"emotion_checks": emotion_checks(lambda e: take(e).frames, recognize)}
     for condition in conditions:
@@ -119,7 +119,7 @@ def score_clip(job: tuple[Path, str, list[str], str, str | None, bool]) -> dict[
     return result
 
 
-def extra_sets(model_dir: str | None, recognize_words: bool = False) -> None:
+def extra_sets(model_dir: str | None, with_words: bool = False) -> None:
     """Audio-only extras: fsdd 8 kHz digits (open/close) and the facegood performer reference."""
     from emobridge.audio import load_audio
     from emobridge.model import AudioAnimator, FaceModel
@@ -131,7 +131,7 @@ def extra_sets(model_dir: str | None, recognize_words: bool = False) -> None:
     rows = []
     for path in fsdd:
         audio = load_audio(path)
-        anim = _model_take(animator, audio, recognize_words)(None)
+        anim = _model_take(animator, audio, with_words)(None)
         try:
             rows.append(ev.evaluate(anim.to_dict(), str(path), text=number_words(int(path.name.split("_")[0]))))
         except (RuntimeError, ValueError):  # the shared evaluator cannot align or lag-scan some short digits
@@ -143,7 +143,7 @@ def extra_sets(model_dir: str | None, recognize_words: bool = False) -> None:
     for npz in sorted(root.glob("bs_*.npz")):
         wav = root / (npz.stem[3:] + ".wav")
         audio = load_audio(wav)
-        res = ev.evaluate(_model_take(animator, audio, recognize_words)(None).to_dict(), str(wav), reference=str(npz))
+        res = ev.evaluate(_model_take(animator, audio, with_words)(None).to_dict(), str(wav), reference=str(npz))
         margin = res["ref_r"] - res["ref_r_loudness_baseline"]
         print(f"facegood {wav.name}: ref_r {res['ref_r']:.3f} (lag {res['ref_lag_ms']} ms), loudness baseline "
               f"{res['ref_r_loudness_baseline']:.3f}, margin {margin:+.3f} (target >= +0.10)")

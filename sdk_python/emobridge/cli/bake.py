@@ -38,14 +38,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", type=Path, help="model folder for audio-only bakes (default: the bundled model)")
     p.add_argument("--no-model", action="store_true",
                    help="audio-only bakes use phone recognition + the procedural animator instead of the model")
-    p.add_argument("--recognize", action="store_true",
-                   help="audio-only bakes with the model also recognise the words and seal the lips on their "
-                        "p/b/m (better lip closure on real voices; about 3x real time per core instead of hundreds)")
+    p.add_argument("--recognize", action="store_true", help=RECOGNIZE_HELP)
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="model device (default auto)")
     p.add_argument("--server", metavar="HOST:PORT",
                    help="bake on a running sidecar through its Bake call instead of in this process (its model and device)")
     p.add_argument("-o", "--output", type=Path, required=True, help="output animation JSON")
     p.set_defaults(run=run)
+
+
+RECOGNIZE_HELP = ("audio-only bakes with the model also recognise the words and seal the lips on their p/b/m "
+                  "(better lip closure on real voices; about 3x real time per process instead of hundreds)")
 
 
 def parse_style(text: str | None) -> Style:

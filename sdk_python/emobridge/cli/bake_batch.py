@@ -12,6 +12,7 @@ MAX_LISTED = 20  # failed lines printed; the report has them all
 
 def register(sub: argparse._SubParsersAction) -> None:
     from emobridge.batch.run import FORMATS
+    from emobridge.cli.bake import RECOGNIZE_HELP
 
     p = sub.add_parser(
         "bake-batch",
@@ -34,9 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gltf-mesh", help="gltf head: 'placeholder' (small files) or an ICT-format .npz "
                    "(default: the ICT head when found, about 6 MB a line)")
     p.add_argument("--model", type=Path, help="model folder for audio-only lines (default: the bundled model)")
-    p.add_argument("--recognize", action="store_true",
-                   help="audio-only lines also recognise their words and seal the lips on p/b/m (better lip "
-                        "closure on real voices; about 3x real time per worker instead of hundreds)")
+    p.add_argument("--recognize", action="store_true", help=RECOGNIZE_HELP)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 

@@ -60,7 +60,7 @@ class AudioAnimator:
         emotion_100 = emotion_frames(emotion, len(mel), rate)
         face = self.model.infer(mel, conditioning(emotion_100, mp, style))
         if recognized_phones:
-            face = self._with_recognized(face, mel, recognized_phones, emotion_100, mp, style)
+            self._add_recognized(face, mel, recognized_phones, emotion_100, mp, style)
         n = frame_count(len(audio16k) / SAMPLE_RATE, fps)
         frames = resample_frames(to_arkit(face), rate, n, fps)
         head = np.zeros((n, 3))
@@ -75,11 +75,10 @@ class AudioAnimator:
                   "model_lookahead_ms": self.model.lookahead * 1000 / rate},
         )
 
-    def _with_recognized(self, face: np.ndarray, mel: np.ndarray, phones: list[Phone], emotion_100: np.ndarray,
-                         mp: float, style: Style) -> np.ndarray:
-        """The model's output [T, 52] with the recognised phones' lip seals and rests."""
+    def _add_recognized(self, face: np.ndarray, mel: np.ndarray, phones: list[Phone], emotion_100: np.ndarray,
+                        mp: float, style: Style) -> None:
+        """In place on the model's output [T, 52]: the recognised phones' lip seals and rests."""
         art = articulate(phones, np.arange(len(face)) / self.model.frame_rate)
-        face = face.copy()
         face[:, CLOSURE_SLOT] = np.maximum(face[:, CLOSURE_SLOT], art.closure)
         # In pauses only the jaw the model opens for sound rests (the neutral take's jaw); an emotion's own
         # jaw (surprise) stays. Resting the whole jaw failed surprise's FACS check.
@@ -87,4 +86,3 @@ class AudioAnimator:
         if emotion_100.any():
             sound_jaw = self.model.infer(mel, conditioning(np.zeros_like(emotion_100), mp, style))[:, JAW]
         face[:, JAW] = np.maximum(face[:, JAW] - (1.0 - art.activity) * np.clip(sound_jaw, 0.0, None), 0.0)
-        return face

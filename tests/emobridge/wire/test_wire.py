@@ -37,7 +37,8 @@ AnimateResponse: header=1 frame=2 end=3
 StreamHeader: blendshape_names=1 fps=2 model_name=3 model_version=4 lookahead_ms=5 emotion_names=6 stream_id=7
 StreamEnd: frames_sent=1 reason=2 audio_seconds=3 message=4
 PcmAudio: data=1 encoding=2 sample_rate=3 channels=4
-BakeRequest: pcm=1 file=2 transcript=3 emotion_keyframes=4 fps=5 seed=6 mouth_preservation=7 style=8 rig_profile=9 recognize_words=10
+BakeRequest: pcm=1 file=2 transcript=3 emotion_keyframes=4 fps=5 seed=6 mouth_preservation=7 style=8 rig_profile=9
+BakeRequest: recognize_words=10
 Animation: blendshape_names=1 fps=2 frames=3 emotion_names=4
 BakeMeta: route=1 duration_seconds=2 model_name=3 model_version=4 meta_json=5
 BakeResponse: animation=1 meta=2
