@@ -22,6 +22,7 @@ namespace EmoBridge.Editor
         [SerializeField] string rigProfile = "arkit";
         [SerializeField] string rendererPath = "Face";
         [SerializeField] int fps = 60;
+        [SerializeField] bool recognizeWords;
         Vector2 scroll;
 
         [MenuItem("Window/EmoBridge/Bake Clips")]
@@ -52,6 +53,9 @@ namespace EmoBridge.Editor
             rigProfile = EditorGUILayout.TextField("Rig profile", rigProfile);
             rendererPath = EditorGUILayout.TextField("Renderer path", rendererPath);
             fps = EditorGUILayout.IntField("FPS", fps);
+            recognizeWords = EditorGUILayout.Toggle(new GUIContent("Recognise words",
+                "Clips without a transcript: also recognise the words and seal the lips on their p/b/m " +
+                "(better lip closure on real voices; about 3x real time instead of hundreds)"), recognizeWords);
 
             using (new EditorGUI.DisabledScope(clips.Count == 0))
                 if (GUILayout.Button("Bake " + clips.Count + " clip(s)")) BakeAll(newExe, newServer);
@@ -95,6 +99,7 @@ namespace EmoBridge.Editor
             if (transcript != null && clips.Count == 1) { bake.Add("--text"); bake.Add(transcript.text); }
             if (emotionTrack != null) { bake.Add("--emotion-track"); bake.Add(Path.GetFullPath(AssetDatabase.GetAssetPath(emotionTrack))); }
             else if (!string.IsNullOrEmpty(emotion)) { bake.Add("--emotion"); bake.Add(emotion); }
+            if (recognizeWords) bake.Add("--recognize");
             string error = Run(exe, bake);
             if (error != null) return error;
             return Run(exe, new List<string> { "export", "unity-anim", json, "-o", stem + ".anim", "--rig", rigProfile,
