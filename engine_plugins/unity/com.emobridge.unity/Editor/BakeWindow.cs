@@ -53,9 +53,9 @@ namespace EmoBridge.Editor
             rigProfile = EditorGUILayout.TextField("Rig profile", rigProfile);
             rendererPath = EditorGUILayout.TextField("Renderer path", rendererPath);
             fps = EditorGUILayout.IntField("FPS", fps);
-            recognizeWords = EditorGUILayout.Toggle(new GUIContent("Recognise words",
-                "Clips without a transcript: also recognise the words and seal the lips on their p/b/m " +
-                "(better lip closure on real voices; about 3x real time instead of hundreds)"), recognizeWords);
+            // Clips without a transcript: also recognise the words and seal the lips on their p/b/m
+            // (better lip closure on real voices; about 3x real time instead of hundreds).
+            recognizeWords = EditorGUILayout.Toggle("Recognise words (slower)", recognizeWords);
 
             using (new EditorGUI.DisabledScope(clips.Count == 0))
                 if (GUILayout.Button("Bake " + clips.Count + " clip(s)")) BakeAll(newExe, newServer);

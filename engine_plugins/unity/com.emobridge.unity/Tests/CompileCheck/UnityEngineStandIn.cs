@@ -145,6 +145,7 @@ namespace UnityEditor
     {
         public static string TextField(string label, string text, params GUILayoutOption[] options) { return text; }
         public static int IntField(string label, int value, params GUILayoutOption[] options) { return value; }
+        public static bool Toggle(string label, bool value, params GUILayoutOption[] options) { return value; }
         public static void LabelField(string label, params GUILayoutOption[] options) { }
         public static Object ObjectField(string label, Object obj, Type objType, bool allowSceneObjects, params GUILayoutOption[] options) { return obj; }
         public static Vector2 BeginScrollView(Vector2 scrollPosition, params GUILayoutOption[] options) { return scrollPosition; }
