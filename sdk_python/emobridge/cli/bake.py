@@ -10,6 +10,9 @@ from emobridge.animation import Animation
 from emobridge.cli import CliError
 from emobridge.emotion import EmotionTrack, parse_emotion_string
 
+RECOGNIZE_HELP = ("audio-only bakes with the model also recognise the words and seal the lips on their p/b/m "
+                  "(better lip closure on real voices; about 3x real time per process instead of hundreds)")
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -44,10 +47,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="bake on a running sidecar through its Bake call instead of in this process (its model and device)")
     p.add_argument("-o", "--output", type=Path, required=True, help="output animation JSON")
     p.set_defaults(run=run)
-
-
-RECOGNIZE_HELP = ("audio-only bakes with the model also recognise the words and seal the lips on their p/b/m "
-                  "(better lip closure on real voices; about 3x real time per process instead of hundreds)")
 
 
 def parse_style(text: str | None) -> Style:

@@ -91,7 +91,8 @@ def recognize_words(audio16k: np.ndarray) -> tuple[list[Phone], str]:
     decoder.start_utt()
     decoder.process_raw(_pcm16(audio16k), full_utt=True)
     decoder.end_utt()
-    words = decoder.hyp().hypstr if decoder.hyp() is not None else ""
+    hypothesis = decoder.hyp()
+    words = hypothesis.hypstr if hypothesis is not None else ""
     if not words.strip():
         return [], ""
     try:
