@@ -1,13 +1,18 @@
 """PocketSphinx forced alignment (with a transcript), word recognition and phone-loop recognition
 (audio only).
 
-Both run on 16 kHz mono float audio and return contiguous ``Phone`` lists covering the clip.
+All run on 16 kHz mono float audio and return contiguous ``Phone`` lists covering the clip. Each thread
+keeps one decoder of each kind: loading PocketSphinx's models (~0.3 s) costs more than aligning a line.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
@@ -27,6 +32,41 @@ def _pcm16(audio16k: np.ndarray) -> bytes:
     return (np.clip(audio16k, -1.0, 1.0) * 32767).astype("<i2").tobytes()
 
 
+_decoders = threading.local()
+
+
+def _decoder_options(kind: str) -> dict:
+    if kind == "align":
+        return {"bestpath": False}
+    if kind == "phones":  # phone-loop settings from the PocketSphinx docs
+        return {"allphone": os.path.join(_model_dir(), "en-us-phone.lm.bin"), "lw": 2.0, "pip": 0.3,
+                "beam": 1e-20, "pbeam": 1e-20}
+    return {}  # "words": the bundled English language model
+
+
+@contextmanager
+def _decoder(kind: str) -> Iterator:
+    """This thread's decoder of one kind ("align", "words" or "phones"), built on first use. It goes back to
+    the cache only when the caller finishes without an error, so one an error left mid-utterance is dropped."""
+    from pocketsphinx import Decoder
+
+    decoder = _decoders.__dict__.pop(kind, None) or Decoder(samprate=16000, loglevel="FATAL", **_decoder_options(kind))
+    yield decoder
+    _decoders.__dict__[kind] = decoder
+
+
+def _decode(decoder, pcm: bytes) -> None:
+    """Decode one whole utterance from a clean slate. PocketSphinx carries its noise statistics over from the
+    utterances before unless the stream is reset, which made a reused decoder's words depend on the clips it
+    had decoded (and a batch's output on its line order); version 5 calls that reset deprecated."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        decoder.start_stream()
+    decoder.start_utt()
+    decoder.process_raw(pcm, full_utt=True)
+    decoder.end_utt()
+
+
 @lru_cache(maxsize=1)
 def _model_dir() -> str:
     from pocketsphinx import get_model_path
@@ -39,12 +79,14 @@ def align_transcript(audio16k: np.ndarray, text: str) -> tuple[list[Phone], list
 
     Raises AlignmentError when the text is empty, has no known words, or the decoder finds no path.
     """
-    from pocketsphinx import Decoder
-
     words = normalize_transcript(text)
     if not words:
         raise AlignmentError("the transcript is empty (no words after removing tags and punctuation)")
-    decoder = Decoder(samprate=16000, bestpath=False, loglevel="FATAL")
+    with _decoder("align") as decoder:
+        return _align(decoder, audio16k, words)
+
+
+def _align(decoder, audio16k: np.ndarray, words: list[str]) -> tuple[list[Phone], list[str]]:
     known = [w for w in words if decoder.lookup_word(w)]
     unknown = [w for w in words if not decoder.lookup_word(w)]
     if not known:
@@ -57,9 +99,7 @@ def align_transcript(audio16k: np.ndarray, text: str) -> tuple[list[Phone], list
     try:
         decoder.set_align_text(" ".join(known))
         for _ in range(2):  # first pass: word alignment; second: phone alignment within it
-            decoder.start_utt()
-            decoder.process_raw(pcm, full_utt=True)
-            decoder.end_utt()
+            _decode(decoder, pcm)
             if _ == 0:
                 decoder.set_alignment()
         alignment = decoder.get_alignment()
@@ -83,16 +123,12 @@ def recognize_words(audio16k: np.ndarray) -> tuple[list[Phone], str]:
     Far more accurate than the phone loop, since words constrain the phones (real speech, session 10:
     136 of 160 p/b/m found against 88), but whole-utterance: for offline bakes, not for the live path.
     """
-    from pocketsphinx import Decoder
-
     if len(audio16k) == 0 or is_silent(audio16k):
         return [], ""
-    decoder = Decoder(samprate=16000, loglevel="FATAL")
-    decoder.start_utt()
-    decoder.process_raw(_pcm16(audio16k), full_utt=True)
-    decoder.end_utt()
-    hypothesis = decoder.hyp()
-    words = hypothesis.hypstr if hypothesis is not None else ""
+    with _decoder("words") as decoder:
+        _decode(decoder, _pcm16(audio16k))
+        hypothesis = decoder.hyp()
+        words = hypothesis.hypstr if hypothesis is not None else ""
     if not words.strip():
         return [], ""
     try:
@@ -105,24 +141,15 @@ def recognize_words(audio16k: np.ndarray) -> tuple[list[Phone], str]:
 
 def recognize_phones(audio16k: np.ndarray) -> list[Phone]:
     """Audio-only phone timings from a phone-loop decode (no transcript needed)."""
-    from pocketsphinx import Decoder
-
     duration = len(audio16k) / 16000
     if len(audio16k) == 0:  # PocketSphinx fails with an IndexError on no samples
         return []
     if is_silent(audio16k):  # the phone loop hallucinates phones (e.g. one long S) in digital silence
         return [Phone("SIL", 0.0, duration)]
-
-    decoder = Decoder(
-        samprate=16000,
-        allphone=os.path.join(_model_dir(), "en-us-phone.lm.bin"),
-        lw=2.0, pip=0.3, beam=1e-20, pbeam=1e-20,  # phone-loop settings from the PocketSphinx docs
-        loglevel="FATAL",
-    )
-    decoder.start_utt()
-    decoder.process_raw(_pcm16(audio16k), full_utt=True)
-    decoder.end_utt()
-    phones = [Phone(clean_label(s.word), s.start_frame * FRAME_S, (s.end_frame + 1) * FRAME_S) for s in decoder.seg()]
+    with _decoder("phones") as decoder:
+        _decode(decoder, _pcm16(audio16k))
+        phones = [Phone(clean_label(s.word), s.start_frame * FRAME_S, (s.end_frame + 1) * FRAME_S)
+                  for s in decoder.seg()]
     return _cover(phones, duration)
 
 

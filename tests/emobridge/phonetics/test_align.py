@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from emobridge.audio.decode import SAMPLE_RATE, load_audio
+from emobridge.phonetics import align as align_module
 from emobridge.phonetics.align import AlignmentError, _cover, align_transcript, recognize_phones, recognize_words
 from emobridge.phonetics.phones import ARPABET, Phone, clean_label, normalize_transcript
 from emobridge.rig import viseme_for_phone
@@ -197,6 +198,21 @@ def test_recognize_phones_flite_speech(flite_speech: np.ndarray) -> None:
     phones = recognize_phones(flite_speech)
     _assert_tiles(phones, len(flite_speech) / SAMPLE_RATE)
     assert sum(p.label != "SIL" for p in phones) >= 6
+
+
+def test_a_reused_decoder_decodes_as_a_fresh_one_does(flite_speech: np.ndarray) -> None:
+    """Each thread keeps its decoders. What they find must not depend on the clips decoded before, or a batch's
+    output would depend on its line order (PocketSphinx carries noise statistics over unless reset)."""
+    noisy = flite_speech + (0.01 * np.random.default_rng(1).standard_normal(len(flite_speech))).astype(np.float32)
+
+    def decode_all(audio: np.ndarray) -> tuple:
+        return align_transcript(audio, FLITE_TEXT), recognize_words(audio), recognize_phones(audio)
+
+    align_module._decoders.__dict__.clear()
+    fresh = decode_all(flite_speech)
+    decode_all(noisy)
+    assert decode_all(flite_speech) == fresh
+    assert len(align_module._decoders.__dict__) == 3  # kept: one decoder of each kind
 
 
 # --- edge cases that need no recording ------------------------------------------------------------
