@@ -5,10 +5,13 @@ them with ../shared/tools/lipsync_eval.py (imported, not copied); checks FACS, m
 transition smoothness of every basis emotion. ``--route text`` is the text-aware procedural bake (the
 face-core targets); ``--route model`` is the learned model on audio alone (transcripts are used only by
 the evaluator), which also reports the 8 kHz digits (fsdd) and the real performer reference (facegood);
-``--recognize`` adds the offline bake's word recognition to it (``bake(..., recognize=True)``).
+``--route phones`` is the audio-only bake without the model (``--no-model``: phone recognition + the
+procedural animator). ``--recognize`` adds the offline bake's word recognition (``bake(..., recognize=True)``)
+to either audio-only route.
 
     .venv/bin/python benchmarks/lipsync_acceptance.py --route text  [--json out.json]
     .venv/bin/python benchmarks/lipsync_acceptance.py --route model [--model DIR] [--recognize]
+    .venv/bin/python benchmarks/lipsync_acceptance.py --route phones [--recognize]
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ TARGETS = {
     "model": {"bilabial_closure": (">=", 0.90), "open_vowel": (">=", 0.90), "lag_ms": ("abs<=", 20.0),
               "corr": (">=", 0.65), "hf_ratio": ("<=", 0.05), "silence_ratio": (">=", 3.0)},
 }
+TARGETS["phones"] = TARGETS["model"]  # audio only, like the model
 
 
 def evaluator():
@@ -77,7 +81,7 @@ def _takes(route: str, path: Path, text: str, model_dir: str | None, with_words:
         model = FaceModel(model_dir, device="cpu", threads=1)
         animator = AudioAnimator(model)
         return audio, _model_take(animator, audio, with_words), _recognizer(model, audio)
-    phones, _meta = phones_for(audio, text)
+    phones, _meta = phones_for(audio, text if route == "text" else None, with_words)
     prosody = analyze_prosody(audio)
     return audio, lambda e: animate(phones, len(audio) / SAMPLE_RATE, emotion=e, prosody=prosody), None
 
@@ -201,7 +205,7 @@ def passes(metric: str, value: float, route: str) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--route", choices=("text", "model"), default="text")
+    parser.add_argument("--route", choices=("text", "model", "phones"), default="text")
     parser.add_argument("--model", help="model folder for --route model (default: the bundled model)")
     parser.add_argument("--emotions", default="neutral,happy=1,angry=1,sad=1")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
@@ -209,15 +213,16 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=0, help="only the first N clips (quick look)")
     parser.add_argument("--no-extras", action="store_true", help="skip fsdd and facegood on the model route")
     parser.add_argument("--recognize", action="store_true",
-                        help="model route: also seal the lips on the p/b/m of recognised words (offline bakes)")
+                        help="audio-only routes: also recognise the words (model: seal the lips on their p/b/m; "
+                        "phones: animate their phones)")
     args = parser.parse_args()
     if not (SHARED / "tools" / "lipsync_eval.py").exists():
         print(f"needs {SHARED}/tools/lipsync_eval.py", file=sys.stderr)
         return 2
     conditions = args.emotions.split(",")
     todo = clips()[: args.limit or None]
-    if args.recognize and args.route != "model":
-        parser.error("--recognize applies to --route model")
+    if args.recognize and args.route == "text":
+        parser.error("--recognize applies to the audio-only routes (model, phones)")
     jobs = [(p, t, conditions, args.route, args.model, args.recognize) for p, t in todo]
     with ProcessPoolExecutor(args.workers) as pool:
         results = list(pool.map(score_clip, jobs))

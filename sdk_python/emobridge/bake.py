@@ -5,8 +5,8 @@ The one place that decides which route a clip takes (recorded as ``meta["route"]
     model         no usable transcript: the learned audio-to-face model; with ``recognize=True`` also word
                   recognition, whose p/b/m add the lip seals the model misses (``meta["recognized"]`` has
                   the words; slower: about 3x real time per core instead of hundreds)
-    phones        no usable transcript and no model (or ``use_model=False``): phone recognition +
-                  the procedural animator
+    phones        no usable transcript and no model (or ``use_model=False``): phone recognition (with
+                  ``recognize=True``, the phones of recognised words) + the procedural animator
     silence       a silent clip: rest pose with blinks and idle motion
 An empty or unalignable transcript is a warning and falls back to the audio, never a crash.
 """
@@ -62,12 +62,20 @@ def transcript_phones(audio16k: np.ndarray, text: str | None) -> tuple[list[Phon
     return phones, {"route": "transcript", "unknown_words": unknown}
 
 
-def phones_for(audio16k: np.ndarray, text: str | None) -> tuple[list[Phone], dict[str, object]]:
-    """Phones for the procedural animator: aligned transcript, else phone recognition, else silence."""
+def phones_for(audio16k: np.ndarray, text: str | None, recognize: bool = False) -> tuple[list[Phone], dict[str, object]]:
+    """Phones for the procedural animator: aligned transcript, else recognised words (``recognize``), else
+    phone recognition, else silence."""
     if is_silent(audio16k):
         log.warning("the audio is silent; baking a rest pose with blinks and idle motion")
         return [Phone("SIL", 0.0, len(audio16k) / SAMPLE_RATE)], {"route": "silence"}
-    return transcript_phones(audio16k, text) or (recognize_phones(audio16k), {"route": "phones"})
+    aligned = transcript_phones(audio16k, text)
+    if aligned:
+        return aligned
+    if recognize:
+        phones, words = recognize_words(audio16k)
+        if phones:  # no words (e.g. only noise): the phone loop still finds sounds to move the mouth to
+            return phones, {"route": "phones", "recognized": words}
+    return recognize_phones(audio16k), {"route": "phones"}
 
 
 def bake(
@@ -91,7 +99,8 @@ def bake(
     ``threads``: ONNX Runtime intra-op threads of the (per-process cached) model; 0 = all cores. Batch workers
     pass 1 so that N processes share N cores instead of fighting over them. ``audio_name``: the file name
     ``meta["audio"]`` records when ``audio`` is samples already decoded from that file. ``recognize``: on the
-    model route, also recognise the words and seal the lips on their p/b/m (offline quality over speed).
+    model route, also recognise the words and seal the lips on their p/b/m; on the phones route, animate the
+    recognised words' phones instead of the phone loop's (offline quality over speed).
     """
     audio16k = load_audio(audio) if isinstance(audio, (str, os.PathLike)) else np.asarray(audio, np.float32)
     duration = len(audio16k) / SAMPLE_RATE
@@ -110,7 +119,7 @@ def bake(
             recognized, source["recognized"] = recognize_words(audio16k)
         anim = animator.animate(audio16k, fps, emotion, mouth_preservation, seed, style, recognized_phones=recognized)
     else:
-        phones, source = aligned or phones_for(audio16k, None)
+        phones, source = aligned or phones_for(audio16k, None, recognize)
         prosody = analyze_prosody(audio16k)
         anim = animate(phones, duration, fps, emotion, mouth_preservation, prosody, seed, style)
     steps.update()

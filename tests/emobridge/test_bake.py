@@ -67,3 +67,26 @@ def test_recognizing_words_on_the_model_route_records_them(spoken):
     anim = bake(path, fps=60, recognize=True)
     assert anim.meta["route"] == "model" and len(anim.meta["recognized"].split()) >= 3
     assert "recognized" not in bake(path, fps=60).meta   # off by default: the fast bake
+
+
+def test_recognizing_words_without_the_model_animates_their_phones(spoken):
+    from emobridge.audio import load_audio
+    from emobridge.phonetics import recognize_words
+
+    path, _text = spoken
+    anim = bake(path, fps=60, use_model=False, recognize=True)
+    phones, words = recognize_words(load_audio(path))
+    assert anim.meta["route"] == "phones" and anim.meta["recognized"] == words
+    close, jaw = anim.frames[:, 17], anim.frames[:, 16]  # mouthClose, jawOpen
+    sealed = [p for p in phones if p.label in {"P", "B", "M"}]
+    assert len(sealed) >= 3  # the words' p/b/m, which the phone loop misses on real voices
+    for p in sealed:
+        window = slice(int(p.start * 60), int(np.ceil(p.end * 60)) + 1)
+        assert np.any(close[window] >= 0.85 * jaw[window]), p
+    assert "recognized" not in bake(path, fps=60, use_model=False).meta   # the phone loop by default
+
+
+def test_recognizing_words_in_noise_without_words_falls_back_to_the_phone_loop():
+    noise = np.random.default_rng(0).normal(0, 0.05, 32000).astype(np.float32)
+    phones, meta = phones_for(noise, None, recognize=True)
+    assert meta == {"route": "phones"} and phones  # no words recognised: the phone loop's phones

@@ -10,8 +10,9 @@ from emobridge.animation import Animation
 from emobridge.cli import CliError
 from emobridge.emotion import EmotionTrack, parse_emotion_string
 
-RECOGNIZE_HELP = ("audio-only bakes with the model also recognise the words and seal the lips on their p/b/m "
-                  "(better lip closure on real voices; about 3x real time per process instead of hundreds)")
+RECOGNIZE_HELP = ("audio-only bakes also recognise the words: the model seals the lips on their p/b/m, and without "
+                  "the model the procedural animator follows their phones instead of the phone loop's (better lip "
+                  "closure on real voices; about 3x real time per process instead of hundreds)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,8 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "bake",
         help="bake an audio clip to ARKit-52 animation JSON",
         description="Bake an audio clip (wav/flac/ogg/mp3, any rate) to ARKit-52 animation JSON. "
-        "With a transcript, phones come from forced alignment (most exact lip sync); without one, from "
-        "audio-only phone recognition.",
+        "With a transcript, phones come from forced alignment (most exact lip sync); without one, the "
+        "bundled audio-to-face model animates the clip (--no-model: audio-only phone recognition).",
         epilog="example: emobridge bake line.wav --text 'Put the map back.' --emotion happy=0.7,surprise=0.2 "
         "-o line.json",
     )

@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--seconds", type=float, default=120.0, help="audio length to bake (default 120)")
     b.add_argument("--repeat", type=int, default=3)
     b.add_argument("--batch", type=int, default=1, help="clips per inference call (GPU throughput)")
+    b.add_argument("--recognize", action="store_true",
+                   help="also recognise the words and seal their p/b/m, as `emobridge bake --recognize` does")
     _common(b)
     b.set_defaults(run=run_bake)
     s = kinds.add_parser("step", help="streaming step cost per batch size, and real-time streams it sustains")
@@ -80,17 +82,24 @@ def _audio(args) -> np.ndarray:
 def run_bake(args: argparse.Namespace) -> int:
     from emobridge.audio import SAMPLE_RATE, log_mel
     from emobridge.model import AudioAnimator
+    from emobridge.phonetics import recognize_words
 
+    if args.recognize and args.batch != 1:
+        raise CliError("--recognize times one clip at a time; leave --batch at 1")
     model = _model(args)
     animator = AudioAnimator(model)
     audio = _audio(args)
-    animator.animate(audio[: SAMPLE_RATE * 2])  # warm-up
+
+    def bake_once(clip: np.ndarray) -> None:
+        animator.animate(clip, recognized_phones=recognize_words(clip)[0] if args.recognize else None)
+
+    bake_once(audio[: SAMPLE_RATE * 2])  # warm-up (and this thread's decoders, as a batch worker keeps them)
     seconds = len(audio) / SAMPLE_RATE
     times = []
     for _ in range(args.repeat):
         t0 = time.perf_counter()
         if args.batch == 1:
-            animator.animate(audio)
+            bake_once(audio)
         else:
             mel = log_mel(audio)
             cond = np.zeros((args.batch, len(mel), model.cond_size), np.float32)
@@ -98,7 +107,8 @@ def run_bake(args: argparse.Namespace) -> int:
         times.append(time.perf_counter() - t0)
     best = min(times)
     print(f"device {model.device}: baked {seconds * args.batch:.0f} s of audio (batch {args.batch}) in "
-          f"{best:.3f} s (best of {args.repeat}) -> {seconds * args.batch / best:.0f}x real time per process")
+          f"{best:.3f} s (best of {args.repeat}) -> {seconds * args.batch / best:.0f}x real time per process"
+          f"{' with recognised words' if args.recognize else ''}")
     if args.batch > 1:
         print("  (batch > 1 times log-mel once and the model on every clip; idle motion not included)")
     return 0

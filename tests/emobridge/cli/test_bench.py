@@ -10,6 +10,12 @@ def test_bench_bake_prints_a_real_time_ratio(tiny_model_dir, capsys):
     assert "x real time per process" in capsys.readouterr().out
 
 
+def test_bench_bake_with_recognised_words_says_so(tiny_model_dir, capsys):
+    assert main(["bench", "bake", "--model", str(tiny_model_dir), "--seconds", "5", "--repeat", "1", "--recognize"]) == 0
+    assert "x real time per process with recognised words" in capsys.readouterr().out
+    assert main(["bench", "bake", "--model", str(tiny_model_dir), "--recognize", "--batch", "4"]) == 2
+
+
 def test_bench_step_prints_streams_per_batch(tiny_model_dir, capsys):
     assert main(["bench", "step", "--model", str(tiny_model_dir), "--batches", "1,4", "--steps", "5"]) == 0
     out = capsys.readouterr().out
