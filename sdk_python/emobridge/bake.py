@@ -4,7 +4,7 @@ The one place that decides which route a clip takes (recorded as ``meta["route"]
     transcript    the transcript aligns: procedural animator on forced-aligned phones (most exact)
     model         no usable transcript: the learned audio-to-face model; with ``recognize=True`` also word
                   recognition, whose p/b/m add the lip seals the model misses (``meta["recognized"]`` has
-                  the words; slower: about 3x real time per core instead of hundreds)
+                  the words; slower: about 8x real time per core instead of hundreds)
     phones        no usable transcript and no model (or ``use_model=False``): phone recognition (with
                   ``recognize=True``, the phones of recognised words) + the procedural animator
     silence       a silent clip: rest pose with blinks and idle motion

@@ -90,3 +90,12 @@ def test_recognizing_words_in_noise_without_words_falls_back_to_the_phone_loop()
     noise = np.random.default_rng(0).normal(0, 0.05, 32000).astype(np.float32)
     phones, meta = phones_for(noise, None, recognize=True)
     assert meta == {"route": "phones"} and phones  # no words recognised: the phone loop's phones
+
+
+@pytest.mark.parametrize("seconds", [0.01, 0.1, 0.2])
+def test_very_short_clips_bake_without_errors(seconds):
+    n = int(seconds * 16000)
+    for audio in (np.zeros(n, np.float32), np.random.default_rng(0).normal(0, 0.1, n).astype(np.float32)):
+        for options in ({"use_model": False}, {"use_model": False, "recognize": True}, {}, {"recognize": True}):
+            anim = bake(audio, fps=60, **options)
+            assert len(anim.frames) == max(1, round(seconds * 60)) and np.isfinite(anim.frames).all(), options

@@ -128,5 +128,7 @@ def idle_motion(times: np.ndarray, fps: float, prosody: Prosody | None, seed: in
         loudness = _on_frames(prosody, times, prosody.loudness_db)
         energy = np.clip((loudness - (loudness.max() - 30.0)) / 30.0, 0, 1)
         kernel = np.hanning(max(3, int(0.25 * fps)))
-        head[:, 1] += NOD_RAD * np.convolve(energy, kernel / kernel.sum(), mode="same")  # pitch down = nod
+        nod = np.convolve(energy, kernel / kernel.sum(), mode="full")  # "full", then centre: clips shorter
+        start = (len(kernel) - 1) // 2                                  # than the kernel work too
+        head[:, 1] += NOD_RAD * nod[start:start + n]  # pitch down = nod
     return IdleMotion(weights, head)

@@ -12,7 +12,7 @@ from emobridge.emotion import EmotionTrack, parse_emotion_string
 
 RECOGNIZE_HELP = ("audio-only bakes also recognise the words: the model seals the lips on their p/b/m, and without "
                   "the model the procedural animator follows their phones instead of the phone loop's (better lip "
-                  "closure on real voices; about 3x real time per process instead of hundreds)")
+                  "closure on real voices; about 8x real time per process instead of hundreds)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

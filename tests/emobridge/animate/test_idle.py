@@ -51,3 +51,13 @@ def test_a_frame_does_not_depend_on_clip_length():
     short, long = idle_motion(TIMES[:600], FPS, None, seed=4), idle_motion(TIMES, FPS, None, seed=4)
     np.testing.assert_array_equal(short.weights, long.weights[:600])
     np.testing.assert_array_equal(short.head_rotation, long.head_rotation[:600])
+
+
+def test_clips_shorter_than_the_nod_kernel_still_nod():
+    """A 0.1 s line (6 frames at 60 fps) is shorter than the 0.25 s smoothing kernel of the nod."""
+    prosody = Prosody(np.full(10, -20.0, np.float32), np.full(10, 120.0, np.float32))
+    for n in (1, 6, 14, 15, 16, 40):
+        idle = idle_motion(TIMES[:n], FPS, prosody, seed=2)
+        assert idle.head_rotation.shape == (n, 3) and np.isfinite(idle.head_rotation).all()
+    long = idle_motion(TIMES[:40], FPS, prosody, seed=2).head_rotation
+    np.testing.assert_allclose(idle_motion(TIMES[:40], FPS, None, seed=2).head_rotation[:, 0], long[:, 0])

@@ -213,6 +213,11 @@ def test_a_reused_decoder_decodes_as_a_fresh_one_does(flite_speech: np.ndarray) 
     decode_all(noisy)
     assert decode_all(flite_speech) == fresh
     assert len(align_module._decoders.__dict__) == 3  # kept: one decoder of each kind
+    kept = align_module._decoders.__dict__["align"]
+    with pytest.raises(AlignmentError):
+        align_transcript(flite_speech[:1600], FLITE_TEXT)  # 0.1 s: too short for these words
+    assert align_module._decoders.__dict__["align"] is kept  # a refused clip does not cost a new decoder
+    assert align_transcript(flite_speech, FLITE_TEXT) == fresh[0]
 
 
 # --- edge cases that need no recording ------------------------------------------------------------

@@ -54,7 +54,7 @@ namespace EmoBridge.Editor
             rendererPath = EditorGUILayout.TextField("Renderer path", rendererPath);
             fps = EditorGUILayout.IntField("FPS", fps);
             // Clips without a transcript: also recognise the words and seal the lips on their p/b/m
-            // (better lip closure on real voices; about 3x real time instead of hundreds).
+            // (better lip closure on real voices; about 8x real time instead of hundreds).
             recognizeWords = EditorGUILayout.Toggle("Recognise words (slower)", recognizeWords);
 
             using (new EditorGUI.DisabledScope(clips.Count == 0))
