@@ -51,6 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "to measure), and hold the results to the with-transcript targets")
     p.add_argument("--no-model", action="store_true",
                    help="audio-only bakes use phone recognition + the procedural animator instead of the model")
+    p.add_argument("--recognize", action="store_true", help="audio-only bakes also recognise the words, as "
+                   "`emobridge bake --recognize` does (measures the offline route; slower)")
     p.add_argument("--fps", type=float, default=DEFAULT_FPS, help=f"frame rate of the bakes (default {DEFAULT_FPS:g})")
     p.add_argument("--json", type=Path, metavar="OUT.json", help="also write every clip's metrics to this JSON file")
     p.add_argument("--workers", type=int, default=1, help="clips baked in parallel processes (default 1)")
@@ -60,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 # -- one clip (module level, so worker processes can run it) ------------------------------------------------
 
 def evaluate_clip(audio: Path, text: str, emotion: np.ndarray | None, with_text: bool, use_model: bool,
-                  fps: float) -> dict[str, Any]:
+                  fps: float, recognize: bool = False) -> dict[str, Any]:
     """Bake and measure one clip. Returns its metrics, or ``{"skipped": reason}``; never raises on a bad clip."""
     from emobridge.audio import AudioError, load_audio
     from emobridge.bake import bake
@@ -77,7 +79,7 @@ def evaluate_clip(audio: Path, text: str, emotion: np.ndarray | None, with_text:
         return {**row, "skipped": f"audio cannot be read: {err}"}
     try:
         anim = bake(audio, text=text if with_text else None, emotion=emotion, fps=fps, use_model=use_model,
-                    progress=False)
+                    progress=False, recognize=recognize)
     except (AudioError, OSError, RuntimeError) as err:
         return {**row, "skipped": f"bake failed: {err}"}
     row["route"] = anim.meta.get("route", "?")
@@ -163,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--fps must be between 0 and 240, got {args.fps:g}")
     if args.workers < 1:
         raise CliError(f"--workers must be at least 1, got {args.workers}")
+    if args.recognize and args.with_text:
+        raise CliError("--recognize is for audio-only bakes; --with-text bakes from the transcript")
     emotion = parse_emotion_string(args.emotion) if args.emotion else None
     resolve_mesh_path()  # fail now, with the hint where the ICT head goes, rather than once per clip
     clips = find_clips(folder)
@@ -172,12 +176,12 @@ def run(args: argparse.Namespace) -> int:
     use_model = not args.no_model
     if not args.with_text and use_model and not model_available():
         log.warning("no trained model found; audio-only bakes use phone recognition (route 'phones')")
-    jobs = [(audio, text, emotion, args.with_text, use_model, args.fps) for audio, text in clips]
+    jobs = [(audio, text, emotion, args.with_text, use_model, args.fps, args.recognize) for audio, text in clips]
     results = _evaluate_all(jobs, min(args.workers, len(jobs), os.cpu_count() or 1))
     rows = [r for r in results if "skipped" not in r]
     skipped = [r for r in results if "skipped" in r]
 
-    setting = "with transcript" if args.with_text else "audio only"
+    setting = "with transcript" if args.with_text else "audio only" + (" + recognised words" if args.recognize else "")
     total_s = sum(r["duration_s"] for r in rows)
     print(f"{folder}: {len(rows)} of {len(results)} clips ({total_s:.1f} s), {setting}, "
           f"emotion {args.emotion or 'neutral'}, {args.fps:g} fps")
@@ -201,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
         doc = {
             "folder": str(folder),
             "settings": {"with_text": args.with_text, "emotion": args.emotion or "neutral", "fps": args.fps,
-                         "use_model": use_model},
+                         "use_model": use_model, "recognize": args.recognize},
             "targets": {m: {"op": op, "value": v} for m, (op, v) in targets.items()},
             "mean": {**mean, "lag_ms_signed": signed_lag},
             "misses": misses,

@@ -48,6 +48,8 @@ def test_no_clips_and_bad_options(shared_dir, tmp_path, capsys):
     assert "not a number" in capsys.readouterr().err
     assert main(["eval", str(tmp_path), "--workers", "0"]) == 2
     assert "--workers" in capsys.readouterr().err
+    assert main(["eval", str(tmp_path), "--with-text", "--recognize"]) == 2
+    assert "--recognize is for audio-only bakes" in capsys.readouterr().err
 
 
 @pytest.mark.shared
@@ -65,7 +67,8 @@ def test_eval_prints_the_table_and_writes_json(shared_dir, clip_folder, tmp_path
     assert "all means meet the audio only targets" in text or "mean misses the audio only target" in text
 
     doc = json.loads(out.read_text())
-    assert doc["settings"] == {"with_text": False, "emotion": "neutral", "fps": 30.0, "use_model": model_available()}
+    assert doc["settings"] == {"with_text": False, "emotion": "neutral", "fps": 30.0, "use_model": model_available(),
+                               "recognize": False}
     assert [c["clip"] for c in doc["clips"]] == ["map", "boat"] and [s["clip"] for s in doc["skipped"]] == ["hush"]
     for clip in doc["clips"]:
         assert clip["route"] in ("model", "phones")
@@ -86,6 +89,15 @@ def test_eval_with_text_and_emotion(shared_dir, clip_folder, capsys):
     assert [r[1] for r in rows] == ["transcript", "transcript"]
     assert all(float(r[3]) >= 0.97 for r in rows)   # p/b/m closure holds with a strong emotion and the text
     assert any(line.startswith("target") and ">=0.97" in line for line in text.splitlines())
+
+
+@pytest.mark.shared
+def test_eval_with_recognised_words(shared_dir, clip_folder, capsys):
+    assert main(["eval", str(clip_folder), *_model_flags(), "--recognize"]) == 0
+    text = capsys.readouterr().out
+    assert "audio only + recognised words, emotion neutral" in text
+    rows = [line.split() for line in text.splitlines() if line.startswith(("map ", "boat "))]
+    assert len(rows) == 2 and all(float(r[3]) >= 0.5 for r in rows)   # the words' p/b/m seal the lips
 
 
 def test_clip_jobs_run_in_a_spawned_worker(clip_folder):
