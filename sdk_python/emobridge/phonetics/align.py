@@ -49,18 +49,15 @@ def _decoder_options(kind: str) -> dict:
 
 @contextmanager
 def _decoder(kind: str) -> Iterator:
-    """This thread's decoder of one kind ("align", "words" or "phones"), built on first use. It goes back to
-    the cache when the caller finishes or refuses the clip (AlignmentError: ``_decode`` always ends its
-    utterance); an unexpected error drops it, in case it left the decoder in a state no one can vouch for."""
+    """This thread's decoder of one kind ("align", "words" or "phones"), built on first use and kept even when
+    the caller raises: ``_decode`` always ends its utterance, so the decoder is ready for the next clip."""
     from pocketsphinx import Decoder
 
     decoder = _decoders.__dict__.pop(kind, None) or Decoder(samprate=16000, loglevel="FATAL", **_decoder_options(kind))
     try:
         yield decoder
-    except AlignmentError:
+    finally:
         _decoders.__dict__[kind] = decoder
-        raise
-    _decoders.__dict__[kind] = decoder
 
 
 def _decode(decoder, pcm: bytes) -> None:
