@@ -23,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="ONNX Runtime intra-op threads (default 1: batched steps are small, and the server's event "
                         "loop needs the other cores; 0 = all cores)")
     p.add_argument("--max-streams", type=int, default=64, help="concurrent Animate streams (default 64)")
+    p.add_argument("--max-bakes", type=int, default=4,
+                   help="Bake calls run at once (default 4); more wait their turn")
     p.add_argument("--max-stream-seconds", type=float, default=3600.0, help="audio per stream (default 3600)")
     p.add_argument("--livelink", metavar="HOST:PORT", help="also send every stream as Live Link Face packets here")
     p.add_argument("--subject", default="emobridge", help="Live Link subject name (default emobridge)")
@@ -54,13 +56,16 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_streams < 1:
         raise CliError("--max-streams must be at least 1")
+    if args.max_bakes < 1:
+        raise CliError("--max-bakes must be at least 1")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     events = logging.getLogger("emobridge.server.events")
     events.addHandler(handler)
     events.setLevel(logging.INFO)
     events.propagate = False
-    limits = Limits(max_streams=args.max_streams, max_stream_seconds=args.max_stream_seconds)
+    limits = Limits(max_streams=args.max_streams, max_stream_seconds=args.max_stream_seconds,
+                    max_concurrent_bakes=args.max_bakes)
     livelink = _livelink(args.livelink, args.subject)
 
     async def main() -> None:

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import logging
 import os
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +97,9 @@ class EmoBridgeService:
         self.limits = limits or Limits()
         self.metrics = metrics or ServerMetrics()
         self.scheduler = Scheduler(model, self.metrics, min_tick_s=min_tick_s)
+        # Bakes run here, not in asyncio's default pool (up to 32 threads): a thread that recognises words
+        # keeps its PocketSphinx decoders (~100 MB), and CPU-bound bakes gain nothing past the core count.
+        self.bake_pool = ThreadPoolExecutor(self.limits.max_concurrent_bakes, thread_name_prefix="emobridge-bake")
         self.livelink = livelink
         self.allow_stream_livelink = allow_stream_livelink
         self.active: dict[str, Session] = {}
@@ -325,7 +330,7 @@ class EmoBridgeService:
         from emobridge.bake import bake
 
         try:
-            anim = await asyncio.to_thread(bake, **kwargs)
+            anim = await asyncio.get_running_loop().run_in_executor(self.bake_pool, functools.partial(bake, **kwargs))
         except ValueError as err:  # AudioError, EmotionError, ...: input the bake could not use
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(err))
         self.metrics.bakes.inc()
@@ -433,6 +438,7 @@ class Server:
         await self.service.shutdown(grace)
         await self.server.stop(grace)
         await self.service.scheduler.stop()
+        self.service.bake_pool.shutdown(wait=False, cancel_futures=True)
         if self.metrics_http is not None:
             self.metrics_http.shutdown()
             self.metrics_http.server_close()

@@ -84,6 +84,7 @@ class Limits:
     sample_rates: tuple[int, ...] = SAMPLE_RATES
     max_fps: float = 240.0
     max_bake_seconds: float = 600.0
+    max_concurrent_bakes: int = 4          # more wait their turn; each bake thread keeps ~100 MB of decoders
     max_message_bytes: int = 64 * 1024 * 1024
     max_pending_seconds: float = 1.0       # audio a stream may have buffered ahead of the model
     max_outbound_frames: int = 120         # frames waiting for a slow client before its stream pauses

@@ -59,4 +59,6 @@ def test_serve_rejects_bad_arguments(tmp_path, capsys):
     assert "HOST:PORT" in capsys.readouterr().err
     assert main(["serve", "--model", str(tmp_path), "--port", "0"]) == 2
     assert "model.json" in capsys.readouterr().err
+    assert main(["serve", "--model", str(tmp_path), "--max-bakes", "0"]) == 2
+    assert "--max-bakes" in capsys.readouterr().err
 

@@ -433,3 +433,40 @@ def test_bake_can_recognise_words_to_seal_the_lips(server):
     assert plain.meta.route == recognized.meta.route == "model"
     assert "recognized" not in json.loads(plain.meta.meta_json)
     assert "map" in json.loads(recognized.meta.meta_json)["recognized"].split()
+
+
+def test_concurrent_bakes_run_on_a_bounded_pool_and_all_finish(make_server, speech, monkeypatch):
+    import emobridge.bake
+    from emobridge.server import Limits
+
+    real_bake, running, seen = emobridge.bake.bake, [0], {"threads": set(), "most": 0}
+    lock = threading.Lock()
+
+    def counting_bake(**kwargs):
+        with lock:
+            running[0] += 1
+            seen["most"] = max(seen["most"], running[0])
+            seen["threads"].add(threading.current_thread().name)
+        try:
+            time.sleep(0.1)  # long enough for the other calls to arrive while this one runs
+            return real_bake(**kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(emobridge.bake, "bake", counting_bake)
+    srv = make_server(limits=Limits(max_concurrent_bakes=2))
+    results = []
+
+    def one() -> None:
+        with EmoBridgeClient(srv.address, timeout=60) as client:
+            results.append(len(_bake(client, speech)))
+
+    callers = [threading.Thread(target=one) for _ in range(5)]
+    for t in callers:
+        t.start()
+    for t in callers:
+        t.join(60)
+    assert len(results) == 5 and len(set(results)) == 1
+    assert seen["most"] == 2 and len(seen["threads"]) == 2
+    assert all(name.startswith("emobridge-bake") for name in seen["threads"])
