@@ -3,8 +3,9 @@
 A take is one row per frame: ``Timecode`` (``HH:MM:SS:FF.fff``: hours, minutes, seconds, frame within the
 second and the subframe fraction), ``BlendshapeCount`` (61) and the 61 curves in PascalCase: the 52 ARKit
 blendshapes (EyeBlinkLeft, ...) then HeadYaw, HeadPitch, HeadRoll and the left / right eye yaw, pitch,
-roll, rotations in radians. The reader finds every column by its header name, case-insensitively and in
-any ARKit spelling, because real takes do not always keep the column order.
+roll, rotations in radians (the writer derives the eyes' from the eyeLook weights, ``emobridge.rig.eyes``).
+The reader finds every column by its header name, case-insensitively and in any ARKit spelling, because
+real takes do not always keep the column order.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from emobridge.animation import Animation
 from emobridge.livelink.packet import CURVE_COUNT, CURVE_NAMES, ROTATION_NAMES
 from emobridge.rig import ARKIT_INDEX, NUM_BLENDSHAPES, UnknownBlendshapeError, canonical_name
+from emobridge.rig.eyes import eye_rotations
 from emobridge.rig.profile import RigProfile
 from emobridge_export import ExportError
 
@@ -60,6 +62,7 @@ def export_livelink_csv(animation: Animation, out: str | Path, rig: RigProfile |
     curves[:, :NUM_BLENDSHAPES] = animation.frames
     if animation.head_rotation is not None:
         curves[:, NUM_BLENDSHAPES:NUM_BLENDSHAPES + 3] = animation.head_rotation
+    curves[:, NUM_BLENDSHAPES + 3:NUM_BLENDSHAPES + 6], curves[:, NUM_BLENDSHAPES + 6:] = eye_rotations(animation.frames)
     tmp = out.with_name(out.name + ".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)

@@ -7,6 +7,7 @@ import pytest
 
 from emobridge.animation import Animation
 from emobridge.livelink.packet import CURVE_NAMES
+from emobridge.rig.eyes import eye_rotations
 from emobridge.rig.profile import load_profile
 from emobridge_export import ExportError
 from emobridge_export.livelink_csv import export_livelink_csv, parse_timecode, read_livelink_csv, timecode
@@ -22,6 +23,9 @@ def test_round_trip_is_exact(baked, tmp_path):
         rows = list(csv.reader(fh))
     assert rows[0] == ["Timecode", "BlendshapeCount", *CURVE_NAMES] and len(rows[0]) == 63
     assert rows[1][:2] == ["00:00:00:00.000", "61"] and rows[2][0] == "00:00:00:01.000"
+    eyes = np.array([[float(v) for v in row[2 + 55:]] for row in rows[1:]])
+    np.testing.assert_allclose(eyes, np.concatenate(eye_rotations(baked.frames), axis=1), atol=1e-6)
+    assert np.abs(eyes).max() > 0.005  # the take's gaze turns the eyes
 
 
 def test_timecodes():

@@ -21,6 +21,7 @@ import numpy as np
 
 from emobridge.animation import Animation
 from emobridge.livelink.packet import DEFAULT_PORT, FrameTime, encode_packet, frame_rate
+from emobridge.rig.eyes import eye_rotations
 
 log = logging.getLogger(__name__)
 DEFAULT_SUBJECT = "emobridge"
@@ -111,13 +112,14 @@ class LiveLinkSender:
         head = None
         if animation.head_rotation is not None:
             head = resample(np.asarray(animation.head_rotation, np.float64), animation.fps, self.fps)
+        left, right = eye_rotations(frames)
         start = clock()
         for i, weights in enumerate(frames):
             if realtime:
                 wait = start + i / self.fps - clock()
                 if wait > 0:
                     sleep(wait)
-            self.send(weights, None if head is None else head[i])
+            self.send(weights, None if head is None else head[i], left[i], right[i])
         return len(frames)
 
     def close(self) -> None:

@@ -34,6 +34,7 @@ from emobridge.emotion.space import _ALIASES
 from emobridge.emotion.track import EmotionKeyframe
 from emobridge.model.runtime import FaceModel
 from emobridge.rig import ARKIT_NAMES
+from emobridge.rig.eyes import eye_rotations
 from emobridge.rig.profile import RigProfile
 from emobridge.server.metrics import ServerMetrics, serve_metrics
 from emobridge.server.scheduler import Scheduler
@@ -68,6 +69,10 @@ def log_event(event: str, **fields: object) -> None:
 
 def _code(name: str) -> grpc.StatusCode:
     return getattr(grpc.StatusCode, name)
+
+
+def _rotation(yaw_pitch_roll: np.ndarray) -> pb.Rotation:
+    return pb.Rotation(yaw=float(yaw_pitch_roll[0]), pitch=float(yaw_pitch_roll[1]), roll=float(yaw_pitch_roll[2]))
 
 
 def _parse(message_type, raw: bytes, what: str):
@@ -201,7 +206,8 @@ class EmoBridgeService:
                     session.frames_sent += 1
                     self.metrics.frames.inc()
                     if session.livelink is not None:
-                        session.livelink.send(frame.weights, frame.head, time_seconds=frame.time_seconds)
+                        session.livelink.send(frame.weights, frame.head, *eye_rotations(frame.weights),
+                                              time_seconds=frame.time_seconds)
                 if session.error is not None:
                     outcome = session.error.code
                     log_event("stream_error", stream=session.stream_id, code=session.error.code,
@@ -313,9 +319,9 @@ class EmoBridgeService:
     @staticmethod
     def _frame_message(f: OutFrame, rig: RigProfile | None) -> pb.Frame:
         weights = rig.apply(f.weights[None])[0] if rig else f.weights
-        return pb.Frame(index=f.index, time_seconds=f.time_seconds, weights=weights.tolist(),
-                        head=pb.Rotation(yaw=float(f.head[0]), pitch=float(f.head[1]), roll=float(f.head[2])),
-                        emotion=f.emotion.tolist())
+        left, right = eye_rotations(f.weights)  # from the ARKit gaze, whatever the rig's shapes
+        return pb.Frame(index=f.index, time_seconds=f.time_seconds, weights=weights.tolist(), head=_rotation(f.head),
+                        left_eye=_rotation(left), right_eye=_rotation(right), emotion=f.emotion.tolist())
 
     # --- Bake ---
 
@@ -339,9 +345,10 @@ class EmoBridgeService:
         emotion = anim.emotion if anim.emotion is not None else np.zeros((n, len(EMOTIONS)), np.float32)
         rig = rig_of(request.rig_profile)
         weights = rig.apply(anim.frames) if rig else anim.frames
-        frames = [pb.Frame(index=i, time_seconds=i / anim.fps, weights=weights[i].tolist(),
-                           head=pb.Rotation(yaw=float(head[i, 0]), pitch=float(head[i, 1]), roll=float(head[i, 2])),
-                           emotion=emotion[i].tolist()) for i in range(n)]
+        left, right = eye_rotations(anim.frames)
+        frames = [pb.Frame(index=i, time_seconds=i / anim.fps, weights=weights[i].tolist(), head=_rotation(head[i]),
+                           left_eye=_rotation(left[i]), right_eye=_rotation(right[i]), emotion=emotion[i].tolist())
+                  for i in range(n)]
         route = str(anim.meta.get("route", ""))
         duration = len(kwargs["audio"]) / SAMPLE_RATE
         log_event("bake", peer=context.peer(), route=route, audio_seconds=round(duration, 3), frames=n,

@@ -15,6 +15,7 @@ import pytest
 from emobridge.animation import Animation
 from emobridge.livelink import FrameTime, LiveLinkSender, decode_packet
 from emobridge.livelink.sender import frame_of_day, resample
+from emobridge.rig.eyes import eye_rotations
 
 
 @pytest.fixture
@@ -67,6 +68,9 @@ def test_animation_is_resampled_and_numbered_at_the_senders_rate(receiver):
         np.testing.assert_allclose(got[i].weights, anim.frames[i // 2], atol=1e-6)
         np.testing.assert_allclose(got[i + 1].weights, (anim.frames[i // 2] + anim.frames[i // 2 + 1]) / 2, atol=1e-6)
     np.testing.assert_allclose(got[2].head, anim.head_rotation[1], atol=1e-6)
+    left, right = eye_rotations(anim.frames[1])  # the eyes follow the frame's eyeLook weights
+    np.testing.assert_allclose([got[2].left_eye, got[2].right_eye], [left, right], atol=1e-6)
+    assert np.abs(left).max() > 0.01
 
 
 def test_ntsc_rate_and_time_coded_frames(receiver):

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from emobridge.client import EmoBridgeClient, chunks_of, emotion_update, pcm16
+from emobridge.rig.eyes import eye_rotations
 from emobridge.wire import pb
 
 FPS = 60.0
@@ -27,9 +28,14 @@ def _bake(client: EmoBridgeClient, audio: np.ndarray, keyframes=(), seed: int = 
     return response.animation.frames
 
 
+def _rotations(frames, field: str) -> np.ndarray:
+    return np.array([[getattr(f, field).yaw, getattr(f, field).pitch, getattr(f, field).roll] for f in frames])
+
+
 def _arrays(frames):
-    return (np.array([f.weights for f in frames]), np.array([[f.head.yaw, f.head.pitch, f.head.roll] for f in frames]),
-            np.array([f.emotion for f in frames]))
+    """(weights, head, emotion, eyes [N, 6]: left then right yaw, pitch, roll)."""
+    return (np.array([f.weights for f in frames]), _rotations(frames, "head"), np.array([f.emotion for f in frames]),
+            np.concatenate([_rotations(frames, "left_eye"), _rotations(frames, "right_eye")], axis=1))
 
 
 def _assert_same(streamed, baked):
@@ -75,7 +81,9 @@ def test_stream_equals_bake_with_emotion_keyframes(server, speech):
     assert stream.end.reason == pb.END_REASON_END_OF_AUDIO and stream.end.frames_sent == len(streamed) == 96
     assert stream.end.audio_seconds == pytest.approx(1.6)
     _assert_same(streamed, baked)
-    emotion = _arrays(streamed)[2]
+    weights, _, emotion, eyes = _arrays(streamed)
+    np.testing.assert_allclose(eyes, np.concatenate(eye_rotations(weights), axis=1), atol=1e-6)
+    assert np.abs(eyes).max() > 0.005  # the gaze moves the eye rotations as well as the eyeLook shapes
     assert emotion[29, 0] == pytest.approx(0.6) and emotion[-1, 2] > 0.75  # happy held, then angry blended in
     assert server.wait_idle()
 
