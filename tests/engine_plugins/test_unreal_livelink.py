@@ -147,7 +147,9 @@ def test_sidecar_packets_decode_exactly_like_the_engine_and_match_the_grpc_frame
     head = np.array([[f.head.yaw, f.head.pitch, f.head.roll] for f in frames], np.float64)
     assert np.array_equal(values[:, :52], weights)  # float32-identical
     assert np.abs(values[:, 52:55] * math.pi - head).max() < 1e-6
-    assert np.all(values[:, 55:] == 0)  # the sidecar sends no eye rotations (the frames carry none either)
+    eyes = np.array([[f.left_eye.yaw, f.left_eye.pitch, f.left_eye.roll, f.right_eye.yaw, f.right_eye.pitch,
+                      f.right_eye.roll] for f in frames], np.float64)
+    assert np.abs(values[:, 55:] * math.pi - eyes).max() < 1e-6 and np.abs(eyes).max() > 0.005  # the gaze, as sent
     assert weights.max() > 0.05  # the clip is speech: the mouth really moves
 
 
