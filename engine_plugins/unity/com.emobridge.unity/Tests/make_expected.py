@@ -1,6 +1,7 @@
 """Writes the expected values the C# tests compare against, computed by the Python SDK (the reference
-implementation): rig profiles applied to frames, emotion parsing, valence/arousal mapping and the
-critically damped emotion follower. Run by Tests/run_mono_tests.sh with the repo's venv:
+implementation): rig profiles applied to frames, emotion parsing, valence/arousal mapping, the critically
+damped emotion follower and eye rotations from the eyeLook weights. Run by Tests/run_mono_tests.sh with the
+repo's venv:
 
     .venv/bin/python Tests/make_expected.py OUT.json
 """
@@ -15,6 +16,7 @@ import numpy as np
 from emobridge.emotion.space import emotion_from_valence_arousal, parse_emotion_string
 from emobridge.emotion.transition import DampedEmotion
 from emobridge.rig import ARKIT_NAMES, pascal_name
+from emobridge.rig.eyes import eye_rotations
 from emobridge.rig.profile import RigProfile, builtin_profiles, load_profile
 
 # Exercises every profile feature: rename, split, combine mean/max/sum, gain, offset, clamp, spellings.
@@ -57,6 +59,7 @@ def main(out: str) -> None:
         "valence_arousal": [[v, a, emotion_from_valence_arousal(v, a).tolist()] for v, a in va],
         "damped": damped,
         "animation": json.dumps(anim),
+        "eyes": np.concatenate(eye_rotations(frames), axis=1).tolist(),  # left then right yaw, pitch, roll
     }
     with open(out, "w", encoding="utf-8") as f:
         json.dump(doc, f)

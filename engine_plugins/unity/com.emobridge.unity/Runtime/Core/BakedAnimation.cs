@@ -1,6 +1,6 @@
 // The animation JSON (the lingua franca of bake and export: fps, blendshape_names, frames,
 // optional head_rotation) as a FrameTimeline, so baked clips play through the same sampling,
-// rig mapping and smoothing as live streams.
+// rig mapping and smoothing as live streams; eye rotations come from the eyeLook weights as the sidecar's do.
 using System;
 using System.Collections.Generic;
 
@@ -33,6 +33,7 @@ namespace EmoBridge
                 Array.Clear(frame.Weights, 0, frame.Weights.Length);
                 for (int i = 0; i < columns.Length && i < row.Count; i++)
                     if (columns[i] >= 0) frame.Weights[columns[i]] = (float)(double)row[i];
+                tables.EyeRotations(frame.Weights, out frame.LeftEye, out frame.RightEye);  // as a live stream's
                 frame.Index = f;
                 frame.Time = f / fps;
                 if (head != null && f < head.Count)

@@ -16,6 +16,8 @@ namespace EmoBridge
         readonly string[] emotions;
         readonly Dictionary<string, float[]> aliases = new Dictionary<string, float[]>();
         readonly double[][] valenceArousal;
+        readonly int[] eyeLook;  // eyeLook Out, In, Up, Down of the left eye, then of the right
+        readonly float eyeYawPerWeight, eyePitchPerWeight;
 
         /// <summary>The 52 ARKit names in canonical (Live Link Face) order.</summary>
         public IList<string> ArkitNames { get { return Array.AsReadOnly(arkitNames); } }
@@ -44,6 +46,12 @@ namespace EmoBridge
                 var point = (List<object>)va.Get(emotions[i]);
                 valenceArousal[i] = new[] { (double)point[0], (double)point[1] };
             }
+            var degrees = (JsonObject)doc.Get("eye_look_degrees");
+            eyeYawPerWeight = (float)((double)degrees.Get("horizontal") * Math.PI / 180);
+            eyePitchPerWeight = (float)((double)degrees.Get("vertical") * Math.PI / 180);
+            eyeLook = new int[8];
+            string[] looks = { "Out", "In", "Up", "Down" };
+            for (int i = 0; i < 8; i++) eyeLook[i] = IndexOfBlendshape("eyeLook" + looks[i % 4] + (i < 4 ? "Left" : "Right"));
         }
 
         /// <summary>Parses the text of face_tables.json.</summary>
@@ -74,6 +82,20 @@ namespace EmoBridge
             foreach (char c in s.ToLowerInvariant())
                 if (c >= 'a' && c <= 'z') sb.Append(c);
             return sb.ToString();
+        }
+
+        // ---- eyes -----------------------------------------------------------------------------------
+
+        /// <summary>The gaze of a frame's eyeLook weights (canonical ARKit order) as eye rotations, as the
+        /// sidecar sends them (emobridge.rig.eyes): radians, yaw towards the face's own left, pitch down;
+        /// face_tables.json eye_look_degrees gives the angle at a weight of 1.</summary>
+        public void EyeRotations(float[] arkit, out FaceRotation left, out FaceRotation right)
+        {
+            // The left eye turns to the face's left when it looks out, the right eye when it looks in.
+            left = new FaceRotation { Yaw = (arkit[eyeLook[0]] - arkit[eyeLook[1]]) * eyeYawPerWeight,
+                                      Pitch = (arkit[eyeLook[3]] - arkit[eyeLook[2]]) * eyePitchPerWeight };
+            right = new FaceRotation { Yaw = (arkit[eyeLook[5]] - arkit[eyeLook[4]]) * eyeYawPerWeight,
+                                       Pitch = (arkit[eyeLook[7]] - arkit[eyeLook[6]]) * eyePitchPerWeight };
         }
 
         // ---- emotions -----------------------------------------------------------------------------

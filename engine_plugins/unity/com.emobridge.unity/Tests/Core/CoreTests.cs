@@ -295,5 +295,24 @@ namespace EmoBridge.Tests
             }
             Assert.AreEqual(0.05f, timeline[5].Head.Yaw, 1e-6);
         }
+
+        [Test]
+        public void BakedFramesTurnTheEyesAsTheSidecarDoes()
+        {
+            double duration;
+            FrameTimeline timeline = BakedAnimation.Parse((string)TestData.Expected.Get("animation"), TestData.Tables, out duration);
+            var eyes = (List<object>)TestData.Expected.Get("eyes");
+            bool moved = false;
+            for (int f = 0; f < 6; f++)
+            {
+                float[] want = TestData.Floats(eyes[f]);
+                FaceFrame got = timeline[f];
+                float[] have = { got.LeftEye.Yaw, got.LeftEye.Pitch, got.LeftEye.Roll,
+                                 got.RightEye.Yaw, got.RightEye.Pitch, got.RightEye.Roll };
+                for (int i = 0; i < 6; i++) Assert.AreEqual(want[i], have[i], 1e-6);
+                moved |= Math.Abs(have[0]) > 0.01f;
+            }
+            Assert.IsTrue(moved);
+        }
     }
 }
