@@ -106,7 +106,7 @@ typedef struct eb_frame {
   uint32_t connection;     /* which connection made it: 0 first, +1 per reconnect */
   float weights[EB_MAX_WEIGHTS];   /* blendshape weights in 0..1, canonical ARKit order */
   eb_rotation head;        /* head relative to the rest pose */
-  eb_rotation left_eye;    /* eyes relative to the head (zero when the model sends none) */
+  eb_rotation left_eye;    /* eyes relative to the head, from the frame's eyeLook* weights (zero from older sidecars) */
   eb_rotation right_eye;
   float emotion[EB_NUM_EMOTIONS];  /* emotion in effect for this frame, 0..1 */
 } eb_frame;

@@ -202,11 +202,12 @@ class EmoBridgeService:
                     if len(session.outbox) >= full:  # the stream was paused on this queue: room makes it ready
                         self.scheduler.wake()
                     frame = session.outbox.popleft()
-                    yield pb.AnimateResponse(frame=self._frame_message(frame, rig))
+                    eyes = eye_rotations(frame.weights)  # from the ARKit gaze, whatever the rig's shapes
+                    yield pb.AnimateResponse(frame=self._frame_message(frame, rig, eyes))
                     session.frames_sent += 1
                     self.metrics.frames.inc()
                     if session.livelink is not None:
-                        session.livelink.send(frame.weights, frame.head, *eye_rotations(frame.weights),
+                        session.livelink.send(frame.weights, frame.head, *eyes,
                                               time_seconds=frame.time_seconds)
                 if session.error is not None:
                     outcome = session.error.code
@@ -317,9 +318,9 @@ class EmoBridgeService:
             session.notify()
 
     @staticmethod
-    def _frame_message(f: OutFrame, rig: RigProfile | None) -> pb.Frame:
+    def _frame_message(f: OutFrame, rig: RigProfile | None, eyes: tuple[np.ndarray, np.ndarray]) -> pb.Frame:
         weights = rig.apply(f.weights[None])[0] if rig else f.weights
-        left, right = eye_rotations(f.weights)  # from the ARKit gaze, whatever the rig's shapes
+        left, right = eyes
         return pb.Frame(index=f.index, time_seconds=f.time_seconds, weights=weights.tolist(), head=_rotation(f.head),
                         left_eye=_rotation(left), right_eye=_rotation(right), emotion=f.emotion.tolist())
 
