@@ -26,6 +26,7 @@ import ctypes
 import ctypes.util
 import json
 import os
+import pickle
 import random
 import re
 import shutil
@@ -424,6 +425,11 @@ class _Espeak:
 
     A phoneme starts at its alignment position, except a vowel after a liquid, which starts halfway
     between its alignment position and its event (see ``_merge``).
+
+    espeak-ng carries state from one utterance to the next (the default generator's pitch-synchronous
+    lengths, flutter, noise), so the same call gave different audio depending on what the process had
+    spoken before, and corpus builds depended on how clips fell to workers. Where ``os.fork`` exists each
+    utterance is therefore spoken in a forked child, which starts from the state the warm-up left.
     """
 
     _instance: _Espeak | None = None
@@ -504,14 +510,46 @@ class _Espeak:
         if status != 0:
             raise TTSError(f"espeak_Synth failed with status {status}")
 
+    def _speak_isolated(self, voice: str, text: str, rate: float, pitch: float) -> tuple[np.ndarray, list, list]:
+        """Speak in a forked child (see the class docstring); returns samples, events and hook symbols."""
+        def spoken() -> tuple[np.ndarray, list, list]:
+            self._speak(voice, text, rate, pitch)
+            return (np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.int16)), self.events, self.symbols
+
+        if not hasattr(os, "fork"):
+            return spoken()
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: speak, send the result (or the error's text) back, exit without cleanup
+            try:
+                os.close(read_end)
+                try:
+                    result: object = spoken()
+                except TTSError as err:
+                    result = err.args[0]
+                with os.fdopen(write_end, "wb") as out:
+                    pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe:
+            payload = pipe.read()
+        os.waitpid(pid, 0)
+        if not payload:
+            raise TTSError("espeak-ng stopped without a result (the synthesis process died)")
+        result = pickle.loads(payload)
+        if isinstance(result, str):
+            raise TTSError(result)
+        return result
+
     def synth(self, text: str, v: Voice, rate_scale: float, pitch: float | None) -> tuple[np.ndarray, int, list]:
         with self._lock:
             try:
-                self._speak(v.engine_voice, text, v.rate * rate_scale, 50.0 if pitch is None else pitch)
+                samples, events, symbols = self._speak_isolated(v.engine_voice, text, v.rate * rate_scale,
+                                                                50.0 if pitch is None else pitch)
             except TTSError as err:
                 raise TTSError(f"{v.name}: {err}") from None
-            chunks, events, symbols = self.chunks, self.events, self.symbols
-        audio = (np.concatenate(chunks) if chunks else np.zeros(0, np.int16)).astype(np.float32) / 32768.0
+        audio = samples.astype(np.float32) / 32768.0
         if not events:
             raise TTSError(f"{v.name}: espeak-ng reported no phonemes for {text[:40]!r}")
         starts = _merge(events, symbols if self.has_hooks else [], round(_NASAL_VOWEL_ONSET_S * self.rate))

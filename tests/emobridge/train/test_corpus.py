@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from emobridge.phonetics.phones import Phone
-from emobridge.train.corpus import ClipSpec, build_clip, pad_with_silence, plan_clips, sample_emotion
+from emobridge.train.corpus import ClipSpec, build_clip, build_corpus, pad_with_silence, plan_clips, sample_emotion
 
 
 def test_sampled_emotions_cover_the_space():
@@ -59,3 +59,17 @@ def test_a_padded_clip_rests_in_its_long_silences():
     assert rested                                                     # some clips got a lead of 0.3 s or more
     for clip in rested:
         assert clip["target"][:20, ARKIT_INDEX["jawOpen"]].max() == 0 and clip["closure"][:20].max() == 0
+
+
+def test_a_seeded_corpus_is_the_same_whatever_the_number_of_workers(tmp_path):
+    from emobridge.train.tts import available_voices
+
+    if not any(v.startswith("espeak/") for v in available_voices()):
+        pytest.skip("espeak-ng is not installed (./setup.sh installs it)")
+    # 13 clips: two workers split them in chunks of 4, so each worker speaks its own history
+    one = build_corpus(tmp_path / "one", hours=0.03, seed=5, workers=1)
+    two = build_corpus(tmp_path / "two", hours=0.03, seed=5, workers=2)
+    assert one == two and one["clips"] == 13 and any(v.startswith("espeak/") for v in one["voices"])
+    with np.load(tmp_path / "one" / "shard_00000.npz") as a, np.load(tmp_path / "two" / "shard_00000.npz") as b:
+        for key in a.files:
+            assert np.array_equal(a[key], b[key]), key

@@ -133,6 +133,25 @@ def test_rate_scale_and_seed():
     assert np.array_equal(a, b) and pa == pb
 
 
+@pytest.mark.parametrize("voice", ["espeak/en", "espeak/en-us+klatt"])
+def test_espeak_speaks_the_same_whatever_it_spoke_before(voice):
+    # espeak-ng keeps state between utterances; each is spoken from the same state (corpus builds must not
+    # depend on which clips a worker happened to synthesize first)
+    need(voice)
+    takes = []
+    for before in ("espeak/en+m3", "espeak/en-us+f5", voice):
+        tts.synthesize("Something else entirely, said quickly?", before, rate_scale=1.2, seed=3)
+        takes.append(tts.synthesize(TEXT, voice, rate_scale=0.9, seed=7))
+    for audio, phones in takes[1:]:
+        assert np.array_equal(audio, takes[0][0]) and phones == takes[0][1]
+
+
+def test_an_espeak_error_in_the_synthesis_process_reaches_the_caller():
+    need("espeak/en")
+    with pytest.raises(tts.TTSError, match="no voice"):
+        tts._Espeak.instance().synth("Hello.", tts.Voice("espeak/zz", "espeak", "no-such-voice"), 1.0, None)
+
+
 def spoken_and_aligned(text: str, voice: str) -> tuple[list[Phone], list[tuple[str, float]]]:
     """The engine's phones of ``text`` (pauses left out) and, for each phone whose predecessor forced
     alignment also found in the same place of the sequence, (predecessor label, engine start - aligned start)."""
