@@ -16,7 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     steps = p.add_subparsers(dest="train_step", metavar="STEP")
 
     c = steps.add_parser("corpus", help="synthesize TTS speech and cache features + target curves")
-    c.add_argument("--hours", type=float, default=3.0, help="hours of speech to synthesize (default 3)")
+    c.add_argument("--hours", type=float, default=3.0,
+                   help="about this many hours of speech (default 3; one clip per 8 s asked for); the "
+                        "manifest's hours also count the silence padding around clips, 5-10%% more")
     c.add_argument("--out", type=Path, default=Path(".cache/corpus"), help="corpus folder (default .cache/corpus)")
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--workers", type=int, default=2, help="processes (default 2)")
