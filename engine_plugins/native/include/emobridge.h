@@ -15,7 +15,12 @@
  *   - Handles are opaque ids, never pointers to memory: NULL, closed and made-up handles are
  *     detected and return EB_ERR_INVALID_HANDLE or EB_ERR_CLOSED instead of crashing.
  *   - Nothing blocks on the network except eb_client_connect (up to its timeout), eb_stream_wait
- *     (up to its timeout) and the close functions (which cancel and join the stream's thread).
+ *     (up to its timeout), the bake functions (until the sidecar replies, up to their timeout) and
+ *     the close functions (which cancel and join the stream's thread).
+ *
+ * Two ways to animate: a stream (live: audio in as it plays, frames back as they are computed) or a
+ * bake (a whole clip in one call, e.g. an editor baking dialogue into assets; it may also use a
+ * transcript or recognised words, which a stream cannot).
  *
  * Streams: each stream has one background thread that owns its gRPC call. Audio and emotion
  * changes go into a bounded outbound queue; frames come back into a bounded frame queue that
@@ -57,8 +62,10 @@ extern "C" {
  * with a higher eb_abi_version() serves callers built against a lower one.
  *   1: the first release.
  *   2: eb_stream_set_emotion_at (an emotion change at a time on the audio timeline) and
- *      eb_stream_set_valence_arousal (a valence/arousal point, negative values included). */
-#define EB_ABI_VERSION 2
+ *      eb_stream_set_valence_arousal (a valence/arousal point, negative values included).
+ *   3: eb_bake_s16 / eb_bake_f32 (a whole clip in one call, with a transcript or recognised words),
+ *      eb_bake_config, eb_bake_info, eb_bake_config_init and eb_bake_max_frames. */
+#define EB_ABI_VERSION 3
 /* Most weights a frame carries: 52 ARKit, or a rig profile's own count (at most this many). */
 #define EB_MAX_WEIGHTS 64
 /* Emotion basis size: happy, sad, angry, fear, disgust, surprise, contempt (in that order). */
@@ -147,6 +154,40 @@ typedef struct eb_stream_stats {
   double fps;                    /* frame rate the sidecar confirmed (0 before the first header) */
   char stream_id[40];            /* the sidecar's id of the current connection ("" before the header) */
 } eb_stream_stats;
+
+/* How to bake a clip (eb_bake_s16 / eb_bake_f32). Fill with eb_bake_config_init, then change what you
+ * need. Fields are only ever appended; struct_size tells the library which version you compiled
+ * against. Since ABI 3. */
+typedef struct eb_bake_config {
+  uint32_t struct_size;          /* sizeof(eb_bake_config) (set by eb_bake_config_init) */
+  uint32_t sample_rate;          /* Hz of the samples, 8000..192000 (default 16000) */
+  uint32_t channels;             /* interleaved channels of the samples, 1..8 (default 1); mixed to mono */
+  double fps;                    /* frame rate, 0 < fps <= 240 (default 60) */
+  uint64_t seed;                 /* seed of blinks, gaze and head motion (default 0) */
+  float mouth_preservation;      /* 0..1; negative = the server default (default -1) */
+  float style_energy;            /* articulation size, -1..1 (default 0) */
+  float style_smoothness;        /* coarticulation width, -1..1 (default 0) */
+  const char *rig_profile;       /* NULL or "" = ARKit; else a GetInfo rig profile */
+  /* What is said, UTF-8, at most 65536 bytes; NULL or "" = none. With it the lips follow the words
+   * force-aligned to the audio: the most exact lip sync (eb_bake_info.route "transcript"). */
+  const char *transcript;
+  /* Without a transcript: 1 = first recognise the words, so the lips seal on their p/b/m (offline
+   * quality on real voices, about 9x real time per sidecar core); 0 = the model alone, as a stream
+   * (hundreds of times real time; the default). */
+  int32_t recognize_words;
+  uint32_t timeout_ms;           /* longest wait for the sidecar's reply, 1..3600000 (default 600000) */
+  /* The emotion of the whole clip as parallel arrays (copied); emotion_count 0 = neutral. */
+  const char *const *emotion_names;
+  const float *emotion_values;
+  uint32_t emotion_count;
+} eb_bake_config;
+
+/* How a bake was made (optional output of eb_bake_s16 / eb_bake_f32). Since ABI 3. */
+typedef struct eb_bake_info {
+  uint32_t struct_size;          /* set to sizeof(eb_bake_info) before the call */
+  double duration_seconds;       /* length of the audio */
+  char route[16];                /* what animated the face: "transcript", "model", "phones" or "silence" */
+} eb_bake_info;
 
 /* ---- library ----------------------------------------------------------------------------- */
 
@@ -249,6 +290,32 @@ EB_API int32_t eb_stream_get_error(eb_stream *stream, char *buffer, size_t capac
 /* Cancels the stream, stops its thread and frees it. The handle is invalid afterwards (calls
  * return EB_ERR_CLOSED; closing again too). */
 EB_API int32_t eb_stream_close(eb_stream *stream);
+
+/* ---- bakes: a whole clip in one call (since ABI 3) ------------------------------------------- */
+
+/* Fills `config` with the defaults listed in eb_bake_config. */
+EB_API void eb_bake_config_init(eb_bake_config *config);
+
+/* The most frames a bake of `frame_count` sample frames at `sample_rate` Hz can return at `fps`: the
+ * capacity to give eb_bake_s16 / eb_bake_f32. 0 when sample_rate or fps is 0. */
+EB_API size_t eb_bake_max_frames(size_t frame_count, uint32_t sample_rate, double fps);
+
+/* Animates a whole clip: `frame_count` sample frames of config.channels interleaved samples at
+ * config.sample_rate (int16, or float in -1..1), sent to the sidecar in one Bake call. Blocks until the
+ * reply (up to config.timeout_ms); any number of bakes and streams may run at once on one client.
+ * On EB_OK out_frames[0..*out_count) hold every frame, index from 0 at 1/fps, connection 0 (without a
+ * transcript or recognised words, the frames a stream of the same 16 kHz mono audio and emotion gives). out_info (may be NULL; set its
+ * struct_size) says how they were made. Errors: EB_ERR_INVALID_ARGUMENT for a bad config or audio,
+ * including what the sidecar refuses (unknown emotion or rig profile, a clip longer than its
+ * max_bake_seconds, more than 64 MB of samples, too few frames in `capacity`: size it with
+ * eb_bake_max_frames, *out_count then says how many the bake has);
+ * EB_ERR_UNAVAILABLE when the sidecar cannot be reached or does not reply in time. */
+EB_API int32_t eb_bake_s16(eb_client *client, const eb_bake_config *config, const int16_t *samples,
+                           size_t frame_count, eb_frame *out_frames, size_t capacity, size_t *out_count,
+                           eb_bake_info *out_info);
+EB_API int32_t eb_bake_f32(eb_client *client, const eb_bake_config *config, const float *samples,
+                           size_t frame_count, eb_frame *out_frames, size_t capacity, size_t *out_count,
+                           eb_bake_info *out_info);
 
 #ifdef __cplusplus
 }

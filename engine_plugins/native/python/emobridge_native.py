@@ -17,7 +17,7 @@ import time
 import wave
 from pathlib import Path
 
-EB_ABI_VERSION = 2  # needs eb_stream_set_emotion_at / eb_stream_set_valence_arousal (a newer library serves it too)
+EB_ABI_VERSION = 3  # needs the bake calls of ABI 3 (a newer library serves it too)
 EB_MAX_WEIGHTS = 64
 EB_NUM_EMOTIONS = 7
 
@@ -54,6 +54,19 @@ class StreamStats(C.Structure):
                 ("frames_queued", C.c_uint32), ("frames_received", C.c_uint64), ("frames_dropped", C.c_uint64),
                 ("audio_frames_accepted", C.c_uint64), ("audio_frames_rejected", C.c_uint64), ("fps", C.c_double),
                 ("stream_id", C.c_char * 40)]
+
+
+class BakeConfig(C.Structure):
+    _fields_ = [("struct_size", C.c_uint32), ("sample_rate", C.c_uint32), ("channels", C.c_uint32),
+                ("fps", C.c_double), ("seed", C.c_uint64), ("mouth_preservation", C.c_float),
+                ("style_energy", C.c_float), ("style_smoothness", C.c_float), ("rig_profile", C.c_char_p),
+                ("transcript", C.c_char_p), ("recognize_words", C.c_int32), ("timeout_ms", C.c_uint32),
+                ("emotion_names", C.POINTER(C.c_char_p)), ("emotion_values", C.POINTER(C.c_float)),
+                ("emotion_count", C.c_uint32)]
+
+
+class BakeInfo(C.Structure):
+    _fields_ = [("struct_size", C.c_uint32), ("duration_seconds", C.c_double), ("route", C.c_char * 16)]
 
 
 class NativeError(RuntimeError):
@@ -99,6 +112,12 @@ def load(path: str | os.PathLike | None = None) -> C.CDLL:
         "eb_stream_get_stats": (C.c_int32, [handle, C.POINTER(StreamStats)]),
         "eb_stream_get_error": (C.c_int32, [handle, C.c_char_p, C.c_size_t, C.POINTER(C.c_size_t)]),
         "eb_stream_close": (C.c_int32, [handle]),
+        "eb_bake_config_init": (None, [C.POINTER(BakeConfig)]),
+        "eb_bake_max_frames": (C.c_size_t, [C.c_size_t, C.c_uint32, C.c_double]),
+        "eb_bake_s16": (C.c_int32, [handle, C.POINTER(BakeConfig), C.c_void_p, C.c_size_t, C.POINTER(Frame),
+                                    C.c_size_t, C.POINTER(C.c_size_t), C.POINTER(BakeInfo)]),
+        "eb_bake_f32": (C.c_int32, [handle, C.POINTER(BakeConfig), C.c_void_p, C.c_size_t, C.POINTER(Frame),
+                                    C.c_size_t, C.POINTER(C.c_size_t), C.POINTER(BakeInfo)]),
     }
     for name, (restype, argtypes) in sig.items():
         fn = getattr(lib, name)
@@ -209,6 +228,30 @@ class Client:
         if rc != EB_OK:
             raise NativeError(rc, self.lib.eb_last_error().decode())
         return Stream(self.lib, handle, channels)
+
+    def bake(self, samples, sample_rate: int = 16000, channels: int = 1, f32: bool = False,
+             emotion: dict[str, float] | None = None, transcript: str | None = None, recognize_words: bool = False,
+             **fields) -> tuple[list[Frame], str]:
+        """A whole clip in one Bake call: interleaved int16 (bytes or an array) or, with ``f32``, float32 samples.
+        Returns (every frame, the route: "transcript", "model", "phones" or "silence")."""
+        data = bytes(samples) if isinstance(samples, (bytes, bytearray, memoryview)) else samples.tobytes()
+        count = len(data) // ((4 if f32 else 2) * channels)
+        config = BakeConfig()
+        self.lib.eb_bake_config_init(C.byref(config))
+        config.sample_rate, config.channels, config.recognize_words = sample_rate, channels, int(recognize_words)
+        config.transcript = transcript.encode() if transcript else None
+        for name, value in fields.items():
+            setattr(config, name, value)
+        names, values, n = _emotion_arrays(emotion)
+        config.emotion_names, config.emotion_values, config.emotion_count = names, values, n
+        capacity = self.lib.eb_bake_max_frames(count, sample_rate, config.fps)
+        frames, got, info = (Frame * capacity)(), C.c_size_t(), BakeInfo(struct_size=C.sizeof(BakeInfo))
+        fn = self.lib.eb_bake_f32 if f32 else self.lib.eb_bake_s16
+        rc = fn(self.handle, C.byref(config), C.create_string_buffer(data, len(data)), count, frames, capacity,
+                C.byref(got), C.byref(info))
+        if rc != EB_OK:
+            raise NativeError(rc, self.lib.eb_last_error().decode())
+        return list(frames[: got.value]), info.route.decode()
 
     def close(self) -> None:
         rc = self.lib.eb_client_close(self.handle)

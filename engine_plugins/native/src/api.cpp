@@ -4,7 +4,9 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <type_traits>
 
+#include "bake.h"
 #include "client.h"
 #include "emobridge.h"
 #include "errors.h"
@@ -18,6 +20,7 @@ namespace {
 
 constexpr size_t kMaxName = 256;  // longest address, emotion name or rig profile taken
 constexpr uint32_t kMaxEmotionNames = 64;
+constexpr size_t kMaxTranscript = 65536;  // bytes; a line of dialogue is far shorter
 
 template <class F>
 int32_t guarded(F&& body) noexcept {
@@ -73,24 +76,33 @@ bool read_timing(float transition_seconds, double time_seconds) {
 // NaN means "at once" for callers that have no time; the stream takes any negative as that.
 double at_once_if_nan(double time_seconds) { return std::isnan(time_seconds) ? -1.0 : time_seconds; }
 
+bool bad_argument(const std::string& why) { return fail(EB_ERR_INVALID_ARGUMENT, why), false; }
+
+// The fields streams and bakes share, checked the same way for both.
+template <class Config>
+bool read_shared_fields(const Config* c, const char* init) {
+  if (c->struct_size < sizeof(Config))
+    return bad_argument("config.struct_size is " + std::to_string(c->struct_size) + ", expected at least " +
+                        std::to_string(sizeof(Config)) + "; fill the config with " + init);
+  if (c->sample_rate < 8000 || c->sample_rate > 192000) return bad_argument("sample_rate must be 8000..192000 Hz");
+  if (c->channels < 1 || c->channels > 8) return bad_argument("channels must be 1..8");
+  if (!(c->fps > 0.0 && c->fps <= 240.0)) return bad_argument("fps must be in (0, 240]");
+  if (std::isnan(c->mouth_preservation) || c->mouth_preservation > 1.0f)
+    return bad_argument("mouth_preservation must be in 0..1 (negative = the server default)");
+  if (!in_range(c->style_energy, -1, 1) || !in_range(c->style_smoothness, -1, 1))
+    return bad_argument("style_energy and style_smoothness must be in -1..1");
+  return true;
+}
+
 // eb_stream_config -> StreamSettings, checking every field.
 bool read_config(const eb_stream_config* c, eb::StreamSettings* s) {
-  auto bad = [](const std::string& why) { return fail(EB_ERR_INVALID_ARGUMENT, why), false; };
-  if (!c) return bad("config is NULL");
-  if (c->struct_size < sizeof(eb_stream_config))
-    return bad("config.struct_size is " + std::to_string(c->struct_size) + ", expected at least " +
-               std::to_string(sizeof(eb_stream_config)) + "; fill the config with eb_stream_config_init");
-  if (c->sample_rate < 8000 || c->sample_rate > 192000) return bad("sample_rate must be 8000..192000 Hz");
-  if (c->channels < 1 || c->channels > 8) return bad("channels must be 1..8");
-  if (c->frame_queue_capacity < 1 || c->frame_queue_capacity > 65536) return bad("frame_queue_capacity must be 1..65536");
-  if (!(c->fps > 0.0 && c->fps <= 240.0)) return bad("fps must be in (0, 240]");
-  if (std::isnan(c->mouth_preservation) || c->mouth_preservation > 1.0f)
-    return bad("mouth_preservation must be in 0..1 (negative = the server default)");
-  if (!in_range(c->style_energy, -1, 1) || !in_range(c->style_smoothness, -1, 1))
-    return bad("style_energy and style_smoothness must be in -1..1");
-  if (c->audio_queue_ms < 100 || c->audio_queue_ms > 600000) return bad("audio_queue_ms must be 100..600000");
+  if (!c) return bad_argument("config is NULL");
+  if (!read_shared_fields(c, "eb_stream_config_init")) return false;
+  if (c->frame_queue_capacity < 1 || c->frame_queue_capacity > 65536)
+    return bad_argument("frame_queue_capacity must be 1..65536");
+  if (c->audio_queue_ms < 100 || c->audio_queue_ms > 600000) return bad_argument("audio_queue_ms must be 100..600000");
   if (c->reconnect_initial_ms < 1 || c->reconnect_max_ms < c->reconnect_initial_ms || c->reconnect_max_ms > 600000)
-    return bad("reconnect delays must satisfy 1 <= reconnect_initial_ms <= reconnect_max_ms <= 600000");
+    return bad_argument("reconnect delays must satisfy 1 <= reconnect_initial_ms <= reconnect_max_ms <= 600000");
   s->sample_rate = c->sample_rate;
   s->channels = c->channels;
   s->frame_queue_capacity = c->frame_queue_capacity;
@@ -107,6 +119,43 @@ bool read_config(const eb_stream_config* c, eb::StreamSettings* s) {
   return read_emotion(c->emotion_names, c->emotion_values, c->emotion_count, &s->emotion);
 }
 
+// Whether `text` is well-formed UTF-8 (protobuf strings must be; the sidecar would refuse the request).
+bool is_utf8(const std::string& text) {
+  for (size_t i = 0; i < text.size();) {
+    unsigned char lead = text[i];
+    size_t extra = lead < 0x80 ? 0 : (lead & 0xE0) == 0xC0 ? 1 : (lead & 0xF0) == 0xE0 ? 2 : (lead & 0xF8) == 0xF0 ? 3 : 4;
+    if (extra > 3 || i + extra >= text.size()) return false;
+    for (size_t k = 1; k <= extra; ++k)
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+// eb_bake_config -> BakeSettings, checking every field.
+bool read_bake_config(const eb_bake_config* c, eb::BakeSettings* s) {
+  if (!c) return bad_argument("config is NULL");
+  if (!read_shared_fields(c, "eb_bake_config_init")) return false;
+  if (c->timeout_ms < 1 || c->timeout_ms > 3600000) return bad_argument("timeout_ms must be 1..3600000");
+  if (c->transcript) {
+    size_t n = strnlen(c->transcript, kMaxTranscript + 1);
+    if (n > kMaxTranscript) return bad_argument("transcript is longer than 65536 bytes; split the clip");
+    s->transcript.assign(c->transcript, n);
+    if (!is_utf8(s->transcript)) return bad_argument("transcript is not valid UTF-8");
+  }
+  s->sample_rate = c->sample_rate;
+  s->channels = c->channels;
+  s->fps = c->fps;
+  s->seed = c->seed;
+  s->mouth_preservation = c->mouth_preservation;
+  s->style_energy = c->style_energy;
+  s->style_smoothness = c->style_smoothness;
+  s->recognize_words = c->recognize_words != 0;
+  s->timeout_ms = c->timeout_ms;
+  if (c->rig_profile && !read_string(c->rig_profile, "rig_profile", &s->rig_profile)) return false;
+  return read_emotion(c->emotion_names, c->emotion_values, c->emotion_count, &s->emotion);
+}
+
 std::shared_ptr<eb::Stream> find_stream(eb_stream* handle, int32_t* code) {
   return eb::Handles::instance().find<eb::Stream>(handle, Kind::kStream, code);
 }
@@ -119,6 +168,27 @@ int32_t push(eb_stream* handle, const Sample* samples, size_t frames) {
     if (!stream) return code;
     if (!samples && frames) return fail(EB_ERR_INVALID_ARGUMENT, "samples is NULL");
     return frames ? stream->push(samples, frames) : EB_OK;
+  });
+}
+
+template <class Sample>
+int32_t bake(eb_client* client_handle, const eb_bake_config* config, const Sample* samples, size_t frames,
+             eb_frame* out_frames, size_t capacity, size_t* out_count, eb_bake_info* out_info) {
+  return guarded([&]() -> int32_t {
+    if (out_count) *out_count = 0;
+    if (!out_count) return fail(EB_ERR_INVALID_ARGUMENT, "out_count is NULL");
+    if (!out_frames && capacity) return fail(EB_ERR_INVALID_ARGUMENT, "out_frames is NULL");
+    if (!samples && frames) return fail(EB_ERR_INVALID_ARGUMENT, "samples is NULL");
+    if (!frames) return fail(EB_ERR_INVALID_ARGUMENT, "the audio has no samples (frame_count is 0)");
+    if (out_info && out_info->struct_size < sizeof(eb_bake_info))
+      return fail(EB_ERR_INVALID_ARGUMENT, "out_info->struct_size must be sizeof(eb_bake_info)");
+    int32_t code = EB_OK;
+    auto client = eb::Handles::instance().find<eb::Client>(client_handle, Kind::kClient, &code);
+    if (!client) return code;
+    eb::BakeSettings settings;
+    if (!read_bake_config(config, &settings)) return EB_ERR_INVALID_ARGUMENT;
+    return eb::bake(client->channel, settings, samples, frames, std::is_same_v<Sample, float>, out_frames, capacity,
+                    out_count, out_info);
   });
 }
 
@@ -240,9 +310,7 @@ EB_API int32_t eb_stream_set_emotion_at(eb_stream* handle, const char* const* na
     eb::Emotion emotion;
     if (!read_emotion(names, values, count, &emotion)) return EB_ERR_INVALID_ARGUMENT;
     if (!read_timing(transition_seconds, time_seconds)) return EB_ERR_INVALID_ARGUMENT;
-    eb::pb::Emotion message;
-    for (const auto& [name, value] : emotion) (*message.mutable_intensities())[name] = value;
-    return stream->set_emotion(message, transition_seconds, at_once_if_nan(time_seconds));
+    return stream->set_emotion(eb::emotion_to_proto(emotion), transition_seconds, at_once_if_nan(time_seconds));
   });
 }
 
@@ -349,6 +417,31 @@ EB_API int32_t eb_stream_close(eb_stream* handle) {
     stream->close();
     return EB_OK;
   });
+}
+
+EB_API void eb_bake_config_init(eb_bake_config* config) {
+  if (!config) return;
+  std::memset(config, 0, sizeof *config);
+  config->struct_size = sizeof *config;
+  config->sample_rate = 16000;
+  config->channels = 1;
+  config->fps = 60.0;
+  config->mouth_preservation = -1.0f;
+  config->timeout_ms = 600000;
+}
+
+EB_API size_t eb_bake_max_frames(size_t frame_count, uint32_t sample_rate, double fps) {
+  return eb::max_bake_frames(frame_count, sample_rate, fps);
+}
+
+EB_API int32_t eb_bake_s16(eb_client* client, const eb_bake_config* config, const int16_t* samples, size_t frame_count,
+                           eb_frame* out_frames, size_t capacity, size_t* out_count, eb_bake_info* out_info) {
+  return bake(client, config, samples, frame_count, out_frames, capacity, out_count, out_info);
+}
+
+EB_API int32_t eb_bake_f32(eb_client* client, const eb_bake_config* config, const float* samples, size_t frame_count,
+                           eb_frame* out_frames, size_t capacity, size_t* out_count, eb_bake_info* out_info) {
+  return bake(client, config, samples, frame_count, out_frames, capacity, out_count, out_info);
 }
 
 }  // extern "C"

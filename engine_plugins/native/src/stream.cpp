@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <iterator>
 
 #include "errors.h"
 
@@ -29,23 +28,6 @@ bool is_fatal(grpc::StatusCode code) {
   }
 }
 
-const char* code_name(grpc::StatusCode code) {
-  static const char* const names[] = {
-      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-      "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
-  int i = static_cast<int>(code);
-  return i >= 0 && i < int(std::size(names)) ? names[i] : "UNKNOWN";
-}
-
-pb::Emotion to_proto(const Emotion& emotion) {
-  pb::Emotion message;
-  for (const auto& [name, value] : emotion) (*message.mutable_intensities())[name] = value;
-  return message;
-}
-
-eb_rotation to_rotation(const pb::Rotation& r) { return {r.yaw(), r.pitch(), r.roll()}; }
-
 }  // namespace
 
 Stream::Stream(std::shared_ptr<grpc::Channel> channel, StreamSettings settings)
@@ -53,7 +35,7 @@ Stream::Stream(std::shared_ptr<grpc::Channel> channel, StreamSettings settings)
       stub_(pb::EmoBridge::NewStub(channel)),
       chunker_(settings_.sample_rate, settings_.channels),
       max_audio_bytes_(chunker_.wire_bytes_per_second() * settings_.audio_queue_ms / 1000),
-      base_emotion_(to_proto(settings_.emotion)),
+      base_emotion_(emotion_to_proto(settings_.emotion)),
       frames_(settings_.frame_queue_capacity) {}
 
 Stream::~Stream() { close(); }
@@ -349,7 +331,7 @@ Stream::Outcome Stream::connect_once() {
                                                            : "the sidecar ended the stream without a StreamEnd";
     return Outcome::kRetry;
   }
-  error_ = std::string(code_name(status.error_code())) + ": " + status.error_message();
+  error_ = std::string(status_code_name(status.error_code())) + ": " + status.error_message();
   return is_fatal(status.error_code()) ? Outcome::kFatal : Outcome::kRetry;
 }
 
@@ -376,13 +358,7 @@ void Stream::read_responses(Call* call) {
 }
 
 void Stream::on_frame(const pb::Frame& frame) {
-  eb_frame out{};
-  out.weight_count = uint32_t(std::min<int>(frame.weights_size(), EB_MAX_WEIGHTS));
-  std::copy_n(frame.weights().begin(), out.weight_count, out.weights);
-  std::copy_n(frame.emotion().begin(), std::min<int>(frame.emotion_size(), EB_NUM_EMOTIONS), out.emotion);
-  out.head = to_rotation(frame.head());
-  out.left_eye = to_rotation(frame.left_eye());
-  out.right_eye = to_rotation(frame.right_eye());
+  eb_frame out = frame_from_proto(frame);
 
   std::lock_guard<std::mutex> lock(mu_);
   out.index = segment_base_ + frame.index();

@@ -18,13 +18,10 @@
 
 #include "audio.h"
 #include "emobridge.h"
-#include "emobridge/v1/emobridge.grpc.pb.h"
 #include "frame_queue.h"
+#include "wire.h"
 
 namespace eb {
-
-namespace pb = ::emobridge::v1;
-using Emotion = std::vector<std::pair<std::string, float>>;
 
 // eb_stream_config, validated and copied into owned values.
 struct StreamSettings {

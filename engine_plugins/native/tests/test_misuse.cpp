@@ -58,6 +58,23 @@ void open_fails(eb_client* client, eb_stream_config config, const char* what) {
   }
 }
 
+eb_bake_config base_bake_config() {
+  eb_bake_config c;
+  eb_bake_config_init(&c);
+  return c;
+}
+
+void bake_fails(eb_client* client, eb_bake_config config, const char* what) {
+  static int16_t clip[1600];
+  static eb_frame frames[16];
+  size_t count = 99;
+  int32_t rc = eb_bake_s16(client, &config, clip, 1600, frames, 16, &count, nullptr);
+  if (rc != EB_ERR_INVALID_ARGUMENT || count != 0) {
+    std::fprintf(stderr, "bake config with %s: %s\n", what, eb_result_name(rc));
+    std::exit(1);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -113,6 +130,48 @@ int main() {
   config.emotion_count = 100000; open_fails(client, config, "100000 emotion names");
   const std::string long_name(5000, 'x');
   config = base_config(); config.rig_profile = long_name.c_str(); open_fails(client, config, "a 5000-byte rig profile");
+
+  // --- bakes: bad arguments are refused before anything is sent, a missing sidecar is UNAVAILABLE
+  CHECK(eb_bake_max_frames(16000, 16000, 60.0) == 62 && eb_bake_max_frames(16000, 0, 60.0) == 0 &&
+        eb_bake_max_frames(16000, 16000, NAN) == 0);
+  eb_bake_config bake = base_bake_config();
+  static int16_t clip[1600];
+  static eb_frame baked[16];
+  size_t count = 99;
+  CHECK_RC(eb_bake_s16(nullptr, &bake, clip, 1600, baked, 16, &count, nullptr), EB_ERR_INVALID_HANDLE);
+  CHECK(count == 0);
+  CHECK_RC(eb_bake_s16(reinterpret_cast<eb_client*>(&local), &bake, clip, 1600, baked, 16, &count, nullptr),
+           EB_ERR_INVALID_HANDLE);
+  CHECK_RC(eb_bake_s16(client, nullptr, clip, 1600, baked, 16, &count, nullptr), EB_ERR_INVALID_ARGUMENT);
+  CHECK_RC(eb_bake_s16(client, &bake, clip, 1600, baked, 16, nullptr, nullptr), EB_ERR_INVALID_ARGUMENT);
+  CHECK_RC(eb_bake_s16(client, &bake, nullptr, 1600, baked, 16, &count, nullptr), EB_ERR_INVALID_ARGUMENT);
+  CHECK_RC(eb_bake_s16(client, &bake, clip, 0, baked, 16, &count, nullptr), EB_ERR_INVALID_ARGUMENT);
+  CHECK(std::strstr(eb_last_error(), "no samples") != nullptr);
+  CHECK_RC(eb_bake_s16(client, &bake, clip, 1600, nullptr, 16, &count, nullptr), EB_ERR_INVALID_ARGUMENT);
+  CHECK_RC(eb_bake_f32(client, &bake, reinterpret_cast<const float*>(clip), size_t(1) << 62, baked, 16, &count, nullptr),
+           EB_ERR_INVALID_ARGUMENT);  // refused by size before anything is read
+  CHECK(std::strstr(eb_last_error(), "64 MB") != nullptr);
+  eb_bake_info info{};
+  CHECK_RC(eb_bake_s16(client, &bake, clip, 1600, baked, 16, &count, &info), EB_ERR_INVALID_ARGUMENT);
+  bake.struct_size = 8; bake_fails(client, bake, "a short struct_size");
+  bake = base_bake_config(); bake.sample_rate = 7999; bake_fails(client, bake, "sample_rate 7999");
+  bake = base_bake_config(); bake.channels = 0; bake_fails(client, bake, "0 channels");
+  bake = base_bake_config(); bake.fps = 0; bake_fails(client, bake, "fps 0");
+  bake = base_bake_config(); bake.timeout_ms = 0; bake_fails(client, bake, "timeout 0");
+  bake = base_bake_config(); bake.mouth_preservation = NAN; bake_fails(client, bake, "mouth_preservation NaN");
+  bake = base_bake_config(); bake.emotion_count = 1; bake_fails(client, bake, "NULL emotion arrays");
+  bake = base_bake_config(); bake.rig_profile = long_name.c_str(); bake_fails(client, bake, "a 5000-byte rig profile");
+  const std::string long_transcript(70000, 'a');
+  bake = base_bake_config(); bake.transcript = long_transcript.c_str(); bake_fails(client, bake, "a 70000-byte transcript");
+  for (const char* text : {"caf\xe9", "\xff", "ok \xe2\x82", "\xc3"}) {
+    bake = base_bake_config(); bake.transcript = text; bake_fails(client, bake, "a transcript that is not UTF-8");
+    CHECK(std::strstr(eb_last_error(), "UTF-8") != nullptr);
+  }
+  bake = base_bake_config(); bake.transcript = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80";  // UTF-8 passes the checks
+  bake.timeout_ms = 2000;
+  t0 = now();
+  CHECK_RC(eb_bake_s16(client, &bake, clip, 1600, baked, 16, &count, nullptr), EB_ERR_UNAVAILABLE);
+  CHECK(now() - t0 < 5.0 && std::strstr(eb_last_error(), "emobridge serve") != nullptr);
 
   // A handle of the wrong kind.
   CHECK_RC(eb_stream_get_state(reinterpret_cast<eb_stream*>(client), nullptr), EB_ERR_INVALID_HANDLE);
@@ -213,6 +272,8 @@ int main() {
   CHECK_RC(eb_stream_get_state(child, nullptr), EB_ERR_CLOSED);
   CHECK_RC(eb_client_close(client), EB_ERR_CLOSED);
   CHECK_RC(eb_stream_open(client, &config, &child), EB_ERR_CLOSED);
+  bake = base_bake_config();
+  CHECK_RC(eb_bake_s16(client, &bake, clip, 1600, baked, 16, &count, nullptr), EB_ERR_CLOSED);
 
   std::printf("misuse: every case returned its error\n");
   return 0;

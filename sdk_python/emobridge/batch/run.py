@@ -49,7 +49,7 @@ def run_batch(
 ) -> BatchSummary:
     """Bake every line of ``manifest`` into ``outdir``. ``workers``: processes (local; default all cores) or
     concurrent tasks (Ray; default the cluster's CPUs). ``ray_address`` switches to Ray. ``recognize``: audio-only
-    lines also recognise their words to seal the lips on p/b/m (see ``bake``; about 3x real time per worker)."""
+    lines also recognise their words to seal the lips on p/b/m (see ``bake``; about 9x real time per worker)."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise ValueError(f"unknown format(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(FORMATS)}")

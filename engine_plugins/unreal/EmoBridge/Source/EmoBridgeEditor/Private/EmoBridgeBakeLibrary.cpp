@@ -18,9 +18,9 @@ IMPLEMENT_MODULE(FDefaultModuleImpl, EmoBridgeEditor)
 
 namespace
 {
-// Streams the whole clip through the sidecar and returns every frame (empty on failure).
-TArray<eb_frame> StreamClip(const TArray<uint8>& Pcm, uint32 SampleRate, uint16 NumChannels, const FString& Address,
-	const TMap<FName, float>& Emotion, float Fps, int64 Seed)
+// Bakes the whole clip in one call to the sidecar and returns every frame (empty on failure).
+TArray<eb_frame> BakeClip(const TArray<uint8>& Pcm, uint32 SampleRate, uint16 NumChannels, const FString& Address,
+	const TMap<FName, float>& Emotion, float Fps, int64 Seed, const FString& Transcript, bool bRecognizeWords)
 {
 	TArray<eb_frame> Frames;
 	eb_client* Client = nullptr;
@@ -30,55 +30,33 @@ TArray<eb_frame> StreamClip(const TArray<uint8>& Pcm, uint32 SampleRate, uint16 
 		return Frames;
 	}
 	const FEmoBridgeEmotionArrays Initial(Emotion);
-	eb_stream_config Config;
-	eb_stream_config_init(&Config);
+	const FTCHARToUTF8 Text(*Transcript);
+	eb_bake_config Config;
+	eb_bake_config_init(&Config);
 	Config.sample_rate = SampleRate;
 	Config.channels = NumChannels;
 	Config.fps = Fps;
 	Config.seed = uint64(Seed);
-	Config.reconnect = 0;                 // a bake should fail loudly, not resume half-way
-	Config.frame_queue_capacity = 65536;  // keep every frame
+	Config.transcript = Text.Get();
+	Config.recognize_words = bRecognizeWords ? 1 : 0;
 	Config.emotion_names = Initial.Names.GetData();
 	Config.emotion_values = Initial.Values.GetData();
 	Config.emotion_count = Initial.Num();
-	eb_stream* Stream = nullptr;
-	if (eb_stream_open(Client, &Config, &Stream) == EB_OK)
+	const size_t SampleFrames = size_t(Pcm.Num()) / (2 * NumChannels);
+	Frames.SetNumZeroed(int32(eb_bake_max_frames(SampleFrames, SampleRate, Fps)));
+	eb_bake_info Info;
+	Info.struct_size = sizeof(Info);
+	size_t Count = 0;
+	if (eb_bake_s16(Client, &Config, reinterpret_cast<const int16_t*>(Pcm.GetData()), SampleFrames, Frames.GetData(),
+			size_t(Frames.Num()), &Count, &Info) == EB_OK)
 	{
-		// Push everything, retrying while the outbound queue is full (the sidecar runs at model speed).
-		emobridge_ue::AudioFeeder Feeder(reinterpret_cast<const int16_t*>(Pcm.GetData()), size_t(Pcm.Num()) / (2 * NumChannels), NumChannels);
-		TArray<eb_frame> Scratch;
-		Scratch.SetNumUninitialized(1024);
-		int32 State = EB_STATE_CONNECTING;
-		bool bEnded = false;
-		while (true)
-		{
-			const int32 Rc = Feeder.Feed(Stream, SampleRate);  // one second per call
-			if (Rc != EB_OK && Rc != EB_ERR_QUEUE_FULL)
-			{
-				break;
-			}
-			if (Feeder.Done() && !bEnded)
-			{
-				bEnded = eb_stream_end_audio(Stream) == EB_OK;
-			}
-			eb_stream_wait(Stream, Rc == EB_ERR_QUEUE_FULL ? 50 : 0);
-			size_t Count = 0;
-			eb_stream_drain(Stream, Scratch.GetData(), size_t(Scratch.Num()), &Count);
-			Frames.Append(Scratch.GetData(), int32(Count));
-			eb_stream_get_state(Stream, &State);
-			if (Count == 0 && (State == EB_STATE_ENDED || State == EB_STATE_FAILED))
-			{
-				break;
-			}
-		}
-		if (State != EB_STATE_ENDED)
-		{
-			char Error[512] = "";
-			eb_stream_get_error(Stream, Error, sizeof(Error), nullptr);
-			UE_LOG(LogEmoBridge, Error, TEXT("Bake: stream ended in state %s: %s"), UTF8_TO_TCHAR(eb_state_name(State)), UTF8_TO_TCHAR(Error));
-			Frames.Reset();
-		}
-		eb_stream_close(Stream);
+		Frames.SetNum(int32(Count));
+		UE_LOG(LogEmoBridge, Log, TEXT("Bake: %d frames by the %s route"), Frames.Num(), UTF8_TO_TCHAR(Info.route));
+	}
+	else
+	{
+		UE_LOG(LogEmoBridge, Error, TEXT("Bake: %s"), UTF8_TO_TCHAR(eb_last_error()));
+		Frames.Reset();
 	}
 	eb_client_close(Client);
 	return Frames;
@@ -86,7 +64,8 @@ TArray<eb_frame> StreamClip(const TArray<uint8>& Pcm, uint32 SampleRate, uint16 
 }  // namespace
 
 UAnimSequence* UEmoBridgeBakeLibrary::BakeSoundWaveToAnimSequence(USoundWave* Sound, USkeleton* Skeleton, const FString& PackagePath,
-	const FString& ServerAddress, const TMap<FName, float>& Emotion, float Fps, int64 Seed)
+	const FString& ServerAddress, const TMap<FName, float>& Emotion, float Fps, int64 Seed, const FString& Transcript,
+	bool bRecognizeWords)
 {
 	if (!Sound || !Skeleton || !FEmoBridgeModule::IsNativeReady() || Fps <= 0.f)
 	{
@@ -101,7 +80,7 @@ UAnimSequence* UEmoBridgeBakeLibrary::BakeSoundWaveToAnimSequence(USoundWave* So
 		UE_LOG(LogEmoBridge, Error, TEXT("Bake: %s has no imported PCM data"), *Sound->GetName());
 		return nullptr;
 	}
-	const TArray<eb_frame> Frames = StreamClip(Pcm, SampleRate, NumChannels, ServerAddress, Emotion, Fps, Seed);
+	const TArray<eb_frame> Frames = BakeClip(Pcm, SampleRate, NumChannels, ServerAddress, Emotion, Fps, Seed, Transcript, bRecognizeWords);
 	if (Frames.Num() < 2)
 	{
 		return nullptr;

@@ -1,8 +1,9 @@
 // EmoBridgeBakeLibrary.h - editor utility: bake SoundWaves into AnimSequences with ARKit float curves.
 //
 // Callable from an Editor Utility Widget/Blueprint or from Python (unreal.EmoBridgeBakeLibrary). The
-// audio goes through the running sidecar (via the native core's stream, all at once, not paced); the
-// curves are written with IAnimationDataController (UE 5.3+ curve identifiers).
+// whole clip goes to the running sidecar in one Bake call (the native core's eb_bake_s16), so a
+// transcript or recognised words can shape the lips; the curves are written with
+// IAnimationDataController (UE 5.3+ curve identifiers).
 #pragma once
 
 #include "CoreMinimal.h"
@@ -21,8 +22,12 @@ class EMOBRIDGEEDITOR_API UEmoBridgeBakeLibrary : public UBlueprintFunctionLibra
 public:
 	/** Bakes Sound into a new AnimSequence /PackagePath/<Sound name>_EmoBridge on Skeleton (for a MetaHuman:
 	 *  the face skeleton, Face_Archetype_Skeleton). Curves: the 61 Live Link names (52 ARKit + head/eye
-	 *  yaw/pitch/roll as radians/pi), one key per frame at Fps. Returns null on failure (see the log). */
+	 *  yaw/pitch/roll as radians/pi), one key per frame at Fps. Transcript (what is said; empty = none) makes the
+	 *  lips follow the words force-aligned to the audio, the most exact lip sync; without one, bRecognizeWords
+	 *  recognises the words first so the lips seal on their p/b/m (slower, better on real voices than the model
+	 *  alone). Returns null on failure (see the log). */
 	UFUNCTION(BlueprintCallable, Category = "EmoBridge|Bake")
 	static UAnimSequence* BakeSoundWaveToAnimSequence(USoundWave* Sound, USkeleton* Skeleton, const FString& PackagePath,
-		const FString& ServerAddress, const TMap<FName, float>& Emotion, float Fps = 60.f, int64 Seed = 0);
+		const FString& ServerAddress, const TMap<FName, float>& Emotion, float Fps = 60.f, int64 Seed = 0,
+		const FString& Transcript = TEXT(""), bool bRecognizeWords = false);
 };

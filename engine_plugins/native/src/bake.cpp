@@ -1,0 +1,105 @@
+#include "bake.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "errors.h"
+
+namespace eb {
+
+namespace {
+
+// Samples per request: the channel's send limit and the sidecar's default receive limit (64 MB), less room
+// for the other fields (a transcript is at most 64 KiB).
+constexpr size_t kMaxSampleBytes = 64 * 1024 * 1024 - 256 * 1024;
+
+// What the caller can do about a refused or failed call decides the result code.
+int32_t fail_status(const grpc::Status& status, uint32_t timeout_ms) {
+  std::string detail = std::string(status_code_name(status.error_code())) + ": " + status.error_message();
+  switch (status.error_code()) {
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::OUT_OF_RANGE:
+    case grpc::StatusCode::NOT_FOUND:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:  // e.g. a clip over the sidecar's max_bake_seconds
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return fail(EB_ERR_INVALID_ARGUMENT, "the sidecar refused the bake: " + detail);
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return fail(EB_ERR_UNAVAILABLE, "the sidecar did not finish the bake within timeout_ms (" +
+                                          std::to_string(timeout_ms) + " ms): " + detail);
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::CANCELLED:
+      return fail(EB_ERR_UNAVAILABLE, "the sidecar could not be reached (is `emobridge serve` running?): " + detail);
+    default:
+      return fail(EB_ERR_INTERNAL, "the bake failed: " + detail);
+  }
+}
+
+pb::BakeRequest request_of(const BakeSettings& s, const void* samples, size_t frames, bool f32) {
+  pb::BakeRequest request;
+  auto* pcm = request.mutable_pcm();
+  // The samples go as they are: the sidecar mixes and resamples exactly as for a file.
+  pcm->set_data(samples, frames * s.channels * (f32 ? sizeof(float) : sizeof(int16_t)));
+  pcm->set_encoding(f32 ? pb::AUDIO_ENCODING_PCM_F32LE : pb::AUDIO_ENCODING_PCM_S16LE);
+  pcm->set_sample_rate(s.sample_rate);
+  pcm->set_channels(s.channels);
+  request.set_transcript(s.transcript);
+  request.set_recognize_words(s.recognize_words);
+  request.set_fps(s.fps);
+  request.set_seed(s.seed);
+  if (s.mouth_preservation >= 0.0f) request.set_mouth_preservation(s.mouth_preservation);
+  request.mutable_style()->set_energy(s.style_energy);
+  request.mutable_style()->set_smoothness(s.style_smoothness);
+  request.set_rig_profile(s.rig_profile);
+  if (!s.emotion.empty()) {  // one keyframe at 0 without a ramp: the emotion holds from the first frame
+    auto* key = request.add_emotion_keyframes();
+    *key->mutable_emotion() = emotion_to_proto(s.emotion);
+    key->set_time_seconds(0.0);
+    key->set_transition_seconds(0.0);
+  }
+  return request;
+}
+
+}  // namespace
+
+size_t max_bake_frames(size_t frames, uint32_t sample_rate, double fps) {
+  if (!sample_rate || !(fps > 0.0)) return 0;
+  // The sidecar makes max(1, round(seconds * fps)) frames of the audio resampled to 16 kHz, whose length
+  // may round up by a sample: +2 covers both roundings.
+  return size_t(std::floor(double(frames) / sample_rate * fps)) + 2;
+}
+
+int32_t bake(const std::shared_ptr<grpc::Channel>& channel, const BakeSettings& settings, const void* samples, size_t frames, bool f32,
+             eb_frame* out, size_t capacity, size_t* count, eb_bake_info* info) {
+  size_t bytes_per_frame = settings.channels * (f32 ? sizeof(float) : sizeof(int16_t));
+  if (frames > kMaxSampleBytes / bytes_per_frame)
+    return fail(EB_ERR_INVALID_ARGUMENT, std::to_string(frames) + " sample frames are more than one Bake request " +
+                                             "carries (64 MB); send 16 kHz mono int16 or split the clip");
+  pb::BakeRequest request = request_of(settings, samples, frames, f32);
+  pb::BakeResponse reply;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(settings.timeout_ms));
+  grpc::Status status = pb::EmoBridge::NewStub(channel)->Bake(&context, request, &reply);
+  if (!status.ok()) return fail_status(status, settings.timeout_ms);
+
+  const auto& baked = reply.animation().frames();
+  *count = size_t(baked.size());
+  if (*count > capacity)
+    return fail(EB_ERR_INVALID_ARGUMENT, "the bake has " + std::to_string(*count) + " frames, out_frames holds " +
+                                             std::to_string(capacity) + "; size it with eb_bake_max_frames");
+  for (int i = 0; i < baked.size(); ++i) {
+    out[i] = frame_from_proto(baked[i]);
+    out[i].index = baked[i].index();
+    out[i].time_seconds = baked[i].time_seconds();
+  }
+  if (info) {
+    info->duration_seconds = reply.meta().duration_seconds();
+    std::memset(info->route, 0, sizeof info->route);
+    const std::string& route = reply.meta().route();
+    std::memcpy(info->route, route.data(), std::min(route.size(), sizeof info->route - 1));
+  }
+  return EB_OK;
+}
+
+}  // namespace eb

@@ -1,0 +1,199 @@
+// eb_bake_s16 / eb_bake_f32 against a real sidecar: the frames equal the sidecar's own Bake reply,
+// transcript and recognised-word routes are reachable, and what the sidecar refuses comes back as
+// EB_ERR_INVALID_ARGUMENT with its reason (the argument checks that need no sidecar are in test_misuse).
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "emobridge/v1/emobridge.grpc.pb.h"
+#include "testkit.h"
+
+namespace pb = emobridge::v1;
+using namespace testkit;
+
+namespace {
+
+struct Baked {
+  int32_t rc = 0;
+  std::vector<eb_frame> frames;
+  eb_bake_info info{};
+  double seconds = 0;
+};
+
+Baked bake_s16(eb_client* client, const eb_bake_config& config, const std::vector<int16_t>& audio) {
+  Baked out;
+  size_t channels = config.channels;
+  out.frames.resize(eb_bake_max_frames(audio.size() / channels, config.sample_rate, config.fps));
+  out.info.struct_size = sizeof out.info;
+  size_t count = 0;
+  double t0 = now();
+  out.rc = eb_bake_s16(client, &config, audio.data(), audio.size() / channels, out.frames.data(), out.frames.size(),
+                       &count, &out.info);
+  out.seconds = now() - t0;
+  out.frames.resize(count);
+  return out;
+}
+
+// Largest difference between two frame sequences of equal length (weights, rotations, emotion).
+double max_difference(const std::vector<eb_frame>& a, const std::vector<eb_frame>& b) {
+  CHECK(a.size() == b.size());
+  double worst = 0;
+  auto compare = [&](double x, double y) { worst = std::max(worst, std::fabs(x - y)); };
+  for (size_t i = 0; i < a.size(); ++i) {
+    CHECK(a[i].index == b[i].index && a[i].weight_count == b[i].weight_count);
+    for (uint32_t w = 0; w < a[i].weight_count; ++w) compare(a[i].weights[w], b[i].weights[w]);
+    for (eb_rotation eb_frame::*r : {&eb_frame::head, &eb_frame::left_eye, &eb_frame::right_eye}) {
+      compare((a[i].*r).yaw, (b[i].*r).yaw);
+      compare((a[i].*r).pitch, (b[i].*r).pitch);
+      compare((a[i].*r).roll, (b[i].*r).roll);
+    }
+    for (int e = 0; e < EB_NUM_EMOTIONS; ++e) compare(a[i].emotion[e], b[i].emotion[e]);
+  }
+  return worst;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream file(path);
+  return std::string(std::istreambuf_iterator<char>(file), {});
+}
+
+}  // namespace
+
+int main() {
+  Sidecar sidecar;
+  uint32_t rate = 0;
+  const std::vector<int16_t> audio = hello(&rate);
+  const double seconds_of_audio = audio.size() / double(rate);
+  eb_client* client = nullptr;
+  CHECK_RC(eb_client_connect(sidecar.address().c_str(), 5000, &client), EB_OK);
+
+  eb_bake_config config;
+  eb_bake_config_init(&config);
+  config.sample_rate = rate;
+  config.seed = 7;
+  const char* names[] = {"happy"};
+  const float values[] = {0.6f};
+  config.emotion_names = names;
+  config.emotion_values = values;
+  config.emotion_count = 1;
+
+  // --- the model route equals the sidecar's own Bake reply to the generated stub
+  Baked model = bake_s16(client, config, audio);
+  CHECK_RC(model.rc, EB_OK);
+  CHECK(std::string(model.info.route) == "model");
+  CHECK(std::fabs(model.info.duration_seconds - seconds_of_audio) < 1e-3);
+  CHECK(model.frames.size() == size_t(std::lround(seconds_of_audio * 60.0)));
+  for (size_t i = 0; i < model.frames.size(); ++i)
+    CHECK(model.frames[i].index == i && std::fabs(model.frames[i].time_seconds - i / 60.0) < 1e-9 &&
+          model.frames[i].connection == 0 && model.frames[i].weight_count == 52);
+
+  auto stub = pb::EmoBridge::NewStub(grpc::CreateChannel(sidecar.address(), grpc::InsecureChannelCredentials()));
+  pb::BakeRequest request;
+  request.mutable_pcm()->set_data(audio.data(), audio.size() * sizeof(int16_t));
+  request.mutable_pcm()->set_encoding(pb::AUDIO_ENCODING_PCM_S16LE);
+  request.mutable_pcm()->set_sample_rate(rate);
+  request.set_seed(7);
+  auto* key = request.add_emotion_keyframes();
+  (*key->mutable_emotion()->mutable_intensities())["happy"] = 0.6f;
+  pb::BakeResponse reply;
+  grpc::ClientContext context;
+  CHECK(stub->Bake(&context, request, &reply).ok());
+  std::vector<eb_frame> direct;
+  for (const pb::Frame& f : reply.animation().frames()) {
+    eb_frame frame{};
+    frame.index = f.index();
+    frame.weight_count = uint32_t(f.weights_size());
+    std::copy(f.weights().begin(), f.weights().end(), frame.weights);
+    frame.head = {f.head().yaw(), f.head().pitch(), f.head().roll()};
+    frame.left_eye = {f.left_eye().yaw(), f.left_eye().pitch(), f.left_eye().roll()};
+    frame.right_eye = {f.right_eye().yaw(), f.right_eye().pitch(), f.right_eye().roll()};
+    std::copy(f.emotion().begin(), f.emotion().end(), frame.emotion);
+    direct.push_back(frame);
+  }
+  CHECK(max_difference(model.frames, direct) == 0.0);
+
+  // --- float samples are the same audio
+  std::vector<float> as_float(audio.begin(), audio.end());
+  for (float& x : as_float) x /= 32768.0f;
+  std::vector<eb_frame> from_float(model.frames.size() + 2);
+  size_t count = 0;
+  CHECK_RC(eb_bake_f32(client, &config, as_float.data(), as_float.size(), from_float.data(), from_float.size(), &count,
+                       nullptr), EB_OK);
+  from_float.resize(count);
+  CHECK(max_difference(model.frames, from_float) == 0.0);
+
+  // --- other rates and channel counts: the sidecar resamples and mixes; eb_bake_max_frames bounds the count
+  std::vector<int16_t> stereo_48k;
+  for (size_t i = 0; i < audio.size() * 3; ++i) stereo_48k.insert(stereo_48k.end(), 2, audio[i / 3]);
+  eb_bake_config wide = config;
+  wide.sample_rate = 48000;
+  wide.channels = 2;
+  wide.fps = 30;
+  Baked resampled = bake_s16(client, wide, stereo_48k);
+  CHECK_RC(resampled.rc, EB_OK);
+  size_t bound = eb_bake_max_frames(stereo_48k.size() / 2, 48000, 30);
+  CHECK(resampled.frames.size() <= bound && resampled.frames.size() + 2 >= bound);
+
+  // --- a transcript takes the forced-alignment route; recognised words keep the model and seal more
+  const std::string transcript = read_text(EB_SOURCE_DIR "/examples/hello.txt");
+  eb_bake_config with_text = config;
+  with_text.transcript = transcript.c_str();
+  Baked aligned = bake_s16(client, with_text, audio);
+  CHECK_RC(aligned.rc, EB_OK);
+  CHECK(std::string(aligned.info.route) == "transcript" && aligned.frames.size() == model.frames.size());
+  eb_bake_config recognize = config;
+  recognize.recognize_words = 1;
+  Baked recognized = bake_s16(client, recognize, audio);
+  CHECK_RC(recognized.rc, EB_OK);
+  CHECK(std::string(recognized.info.route) == "model");
+  double changed_by_words = max_difference(model.frames, recognized.frames);
+  CHECK(changed_by_words > 0.05);
+
+  // --- bakes at once from several threads, while the client is shared: each equals the single one
+  std::vector<std::thread> bakers;
+  std::vector<Baked> parallel(3);
+  for (auto& result : parallel) bakers.emplace_back([&] { result = bake_s16(client, config, audio); });
+  for (auto& baker : bakers) baker.join();
+  for (const auto& result : parallel) CHECK(result.rc == EB_OK && max_difference(model.frames, result.frames) == 0.0);
+
+  // --- what the sidecar refuses, with its reason
+  const char* unknown[] = {"glee"};
+  eb_bake_config refused = config;
+  refused.emotion_names = unknown;
+  CHECK_RC(bake_s16(client, refused, audio).rc, EB_ERR_INVALID_ARGUMENT);
+  CHECK(std::strstr(eb_last_error(), "glee") != nullptr);
+  refused = config;
+  refused.rig_profile = "no_such_rig";
+  CHECK_RC(bake_s16(client, refused, audio).rc, EB_ERR_INVALID_ARGUMENT);
+  CHECK(std::strstr(eb_last_error(), "no_such_rig") != nullptr);
+  std::vector<eb_frame> small(10);
+  count = 0;
+  CHECK_RC(eb_bake_s16(client, &config, audio.data(), audio.size(), small.data(), small.size(), &count, nullptr),
+           EB_ERR_INVALID_ARGUMENT);
+  CHECK(count == model.frames.size() && std::strstr(eb_last_error(), "eb_bake_max_frames") != nullptr);
+  refused = config;
+  refused.timeout_ms = 1;
+  CHECK_RC(bake_s16(client, refused, audio).rc, EB_ERR_UNAVAILABLE);
+  CHECK(std::strstr(eb_last_error(), "timeout_ms") != nullptr);
+
+  // --- a sidecar that is gone: UNAVAILABLE, and the client bakes again once it is back
+  sidecar.kill_hard();
+  CHECK_RC(bake_s16(client, config, audio).rc, EB_ERR_UNAVAILABLE);
+  sidecar.start();
+  Baked again = bake_s16(client, config, audio);
+  CHECK_RC(again.rc, EB_OK);
+  CHECK(max_difference(model.frames, again.frames) == 0.0);
+
+  std::printf("bake: %zu frames for %.2f s of audio; model %.3f s, transcript %.3f s, recognised words %.3f s "
+              "(max change %.3f)\n", model.frames.size(), seconds_of_audio, model.seconds, aligned.seconds,
+              recognized.seconds, changed_by_words);
+  CHECK_RC(eb_client_close(client), EB_OK);
+  return 0;
+}
