@@ -78,9 +78,10 @@ double at_once_if_nan(double time_seconds) { return std::isnan(time_seconds) ? -
 
 bool bad_argument(const std::string& why) { return fail(EB_ERR_INVALID_ARGUMENT, why), false; }
 
-// The fields streams and bakes share, checked the same way for both.
-template <class Config>
-bool read_shared_fields(const Config* c, const char* init) {
+// The fields streams and bakes share, checked and copied the same way for both.
+template <class Config, class Settings>
+bool read_shared_fields(const Config* c, const char* init, Settings* s) {
+  if (!c) return bad_argument("config is NULL");
   if (c->struct_size < sizeof(Config))
     return bad_argument("config.struct_size is " + std::to_string(c->struct_size) + ", expected at least " +
                         std::to_string(sizeof(Config)) + "; fill the config with " + init);
@@ -91,32 +92,31 @@ bool read_shared_fields(const Config* c, const char* init) {
     return bad_argument("mouth_preservation must be in 0..1 (negative = the server default)");
   if (!in_range(c->style_energy, -1, 1) || !in_range(c->style_smoothness, -1, 1))
     return bad_argument("style_energy and style_smoothness must be in -1..1");
-  return true;
-}
-
-// eb_stream_config -> StreamSettings, checking every field.
-bool read_config(const eb_stream_config* c, eb::StreamSettings* s) {
-  if (!c) return bad_argument("config is NULL");
-  if (!read_shared_fields(c, "eb_stream_config_init")) return false;
-  if (c->frame_queue_capacity < 1 || c->frame_queue_capacity > 65536)
-    return bad_argument("frame_queue_capacity must be 1..65536");
-  if (c->audio_queue_ms < 100 || c->audio_queue_ms > 600000) return bad_argument("audio_queue_ms must be 100..600000");
-  if (c->reconnect_initial_ms < 1 || c->reconnect_max_ms < c->reconnect_initial_ms || c->reconnect_max_ms > 600000)
-    return bad_argument("reconnect delays must satisfy 1 <= reconnect_initial_ms <= reconnect_max_ms <= 600000");
   s->sample_rate = c->sample_rate;
   s->channels = c->channels;
-  s->frame_queue_capacity = c->frame_queue_capacity;
-  s->audio_queue_ms = c->audio_queue_ms;
   s->fps = c->fps;
   s->seed = c->seed;
   s->mouth_preservation = c->mouth_preservation;
   s->style_energy = c->style_energy;
   s->style_smoothness = c->style_smoothness;
+  if (c->rig_profile && !read_string(c->rig_profile, "rig_profile", &s->rig_profile)) return false;
+  return read_emotion(c->emotion_names, c->emotion_values, c->emotion_count, &s->emotion);
+}
+
+// eb_stream_config -> StreamSettings, checking every field.
+bool read_config(const eb_stream_config* c, eb::StreamSettings* s) {
+  if (!read_shared_fields(c, "eb_stream_config_init", s)) return false;
+  if (c->frame_queue_capacity < 1 || c->frame_queue_capacity > 65536)
+    return bad_argument("frame_queue_capacity must be 1..65536");
+  if (c->audio_queue_ms < 100 || c->audio_queue_ms > 600000) return bad_argument("audio_queue_ms must be 100..600000");
+  if (c->reconnect_initial_ms < 1 || c->reconnect_max_ms < c->reconnect_initial_ms || c->reconnect_max_ms > 600000)
+    return bad_argument("reconnect delays must satisfy 1 <= reconnect_initial_ms <= reconnect_max_ms <= 600000");
+  s->frame_queue_capacity = c->frame_queue_capacity;
+  s->audio_queue_ms = c->audio_queue_ms;
   s->reconnect = c->reconnect != 0;
   s->backoff_initial = std::chrono::milliseconds(c->reconnect_initial_ms);
   s->backoff_max = std::chrono::milliseconds(c->reconnect_max_ms);
-  if (c->rig_profile && !read_string(c->rig_profile, "rig_profile", &s->rig_profile)) return false;
-  return read_emotion(c->emotion_names, c->emotion_values, c->emotion_count, &s->emotion);
+  return true;
 }
 
 // Whether `text` is well-formed UTF-8 (protobuf strings must be; the sidecar would refuse the request).
@@ -134,8 +134,7 @@ bool is_utf8(const std::string& text) {
 
 // eb_bake_config -> BakeSettings, checking every field.
 bool read_bake_config(const eb_bake_config* c, eb::BakeSettings* s) {
-  if (!c) return bad_argument("config is NULL");
-  if (!read_shared_fields(c, "eb_bake_config_init")) return false;
+  if (!read_shared_fields(c, "eb_bake_config_init", s)) return false;
   if (c->timeout_ms < 1 || c->timeout_ms > 3600000) return bad_argument("timeout_ms must be 1..3600000");
   if (c->transcript) {
     size_t n = strnlen(c->transcript, kMaxTranscript + 1);
@@ -143,17 +142,9 @@ bool read_bake_config(const eb_bake_config* c, eb::BakeSettings* s) {
     s->transcript.assign(c->transcript, n);
     if (!is_utf8(s->transcript)) return bad_argument("transcript is not valid UTF-8");
   }
-  s->sample_rate = c->sample_rate;
-  s->channels = c->channels;
-  s->fps = c->fps;
-  s->seed = c->seed;
-  s->mouth_preservation = c->mouth_preservation;
-  s->style_energy = c->style_energy;
-  s->style_smoothness = c->style_smoothness;
   s->recognize_words = c->recognize_words != 0;
   s->timeout_ms = c->timeout_ms;
-  if (c->rig_profile && !read_string(c->rig_profile, "rig_profile", &s->rig_profile)) return false;
-  return read_emotion(c->emotion_names, c->emotion_values, c->emotion_count, &s->emotion);
+  return true;
 }
 
 std::shared_ptr<eb::Stream> find_stream(eb_stream* handle, int32_t* code) {
