@@ -90,10 +90,20 @@ def _window() -> np.ndarray:
     return 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(WIN) / WIN)
 
 
+def mel_centres_hz(n_mels: int = N_MELS) -> np.ndarray:
+    """Centre frequency of each mel band in Hz (the peaks of ``_mel_filterbank``'s triangles)."""
+    return _mel_edges_hz(n_mels)[1:-1]
+
+
+def _mel_edges_hz(n_mels: int = N_MELS) -> np.ndarray:
+    """The n_mels + 2 corner frequencies of the triangular filters, evenly spaced on the mel scale."""
+    return _mel_to_hz(np.linspace(_hz_to_mel(F_MIN), _hz_to_mel(F_MAX), n_mels + 2))
+
+
 @lru_cache(maxsize=1)
 def _mel_filterbank() -> np.ndarray:
     """Slaney-style triangular filters [N_MELS, N_FFT // 2 + 1], area-normalised (same as librosa's default)."""
-    edges = _mel_to_hz(np.linspace(_hz_to_mel(F_MIN), _hz_to_mel(F_MAX), N_MELS + 2))
+    edges = _mel_edges_hz()
     bins = np.linspace(0.0, SAMPLE_RATE / 2, N_FFT // 2 + 1)
     lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
     rising = (bins - lower) / (centre - lower)

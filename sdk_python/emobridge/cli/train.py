@@ -43,6 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--closure-hidden", type=int, default=0,
                    help="hidden channels of the lip-closure head (default 0: a linear head); a resumed run keeps "
                         "its checkpoint's network")
+    f.add_argument("--ignore-below-hz", type=float, default=0.0,
+                   help="hold the mel bands centred below this frequency at the corpus mean, in training and in the "
+                        "exported model (default 0: every band); a resumed run keeps its checkpoint's network")
     f.add_argument("--loss-weight", action="append", default=[], metavar="NAME=W",
                    help="change one loss weight (rec, velocity, closure, emotion, mouth); repeatable")
     f.set_defaults(run=run_fit)
@@ -98,11 +101,13 @@ def run_fit(args: argparse.Namespace) -> int:
         raise CliError("--closure-hidden must be 0 (a linear head) or a positive channel count")
     if args.channels is not None and args.channels < 8:
         raise CliError(f"--channels must be at least 8, got {args.channels}")
+    if not 0.0 <= args.ignore_below_hz < 4000.0:
+        raise CliError(f"--ignore-below-hz must be in 0..4000, got {args.ignore_below_hz}")
     width = {} if args.channels is None else {"channels": args.channels}
     ckpt = fit(FitConfig(corpus=str(args.corpus), out=str(args.out), steps=args.steps, batch=args.batch,
                          crop=args.crop, lr=args.lr, seed=args.seed, device=args.device, threads=args.threads,
                          augment=not args.no_channel_augment, loss_weights=_loss_weights(args.loss_weight)),
-               NetConfig(closure_hidden=args.closure_hidden, **width))
+               NetConfig(closure_hidden=args.closure_hidden, ignore_below_hz=args.ignore_below_hz, **width))
     summary = json.loads((args.out / "fit.json").read_text())
     print(f"{ckpt}: {summary['steps']} steps in {summary['wall_s']} s on {summary['device']}; "
           f"curve in {args.out / 'learning_curve.png'}")

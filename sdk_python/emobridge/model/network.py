@@ -23,6 +23,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from emobridge.audio.features import mel_centres_hz
 from emobridge.model.output import CLOSURE_SLOT
 
 N_EMOTIONS = 7
@@ -42,6 +43,9 @@ class NetConfig:
     n_out: int = 52
     stride: int = 2             # mel frames per network step
     closure_hidden: int = 0     # 0: the closure head is linear on the trunk; N: one hidden layer of N channels
+    # Mel bands centred below this many Hz are held at the corpus mean (0 = hear every band). Recording chains
+    # (rumble filters, small microphones) remove what TTS voices keep down there.
+    ignore_below_hz: float = 0.0
 
     @property
     def trunk_blocks(self) -> int:
@@ -82,6 +86,9 @@ class FaceNet(nn.Module):
         c = config.channels
         self.register_buffer("mel_mean", torch.zeros(config.n_mels))
         self.register_buffer("mel_std", torch.ones(config.n_mels))
+        # Not saved: derived from the config, so checkpoints without it load unchanged.
+        self.register_buffer("band_keep", torch.from_numpy(mel_centres_hz(config.n_mels) >= config.ignore_below_hz)
+                             .float(), persistent=False)
         self.emotion = EmotionEmbedding(config.emotion_dim)
         self.cond = nn.Sequential(nn.Linear(config.emotion_dim + 1 + N_STYLE, config.cond_dim), nn.GELU(),
                                   nn.Linear(config.cond_dim, config.cond_dim), nn.GELU())
@@ -129,7 +136,7 @@ class FaceNet(nn.Module):
         b, t, _ = mel.shape
         k = self.config.stride
         gamma, beta = self.conditioning(cond[:, k - 1::k])          # [B, T/k, blocks, C]
-        x = ((mel - self.mel_mean) / self.mel_std).reshape(b, t // k, k * self.config.n_mels)
+        x = ((mel - self.mel_mean) / self.mel_std * self.band_keep).reshape(b, t // k, k * self.config.n_mels)
         x = trunk = self.inp(x.transpose(1, 2))
         for i, conv in enumerate(self.convs):
             pad = (self.config.kernel - 1) * conv.dilation[0]
@@ -144,7 +151,7 @@ class FaceNet(nn.Module):
         -> (out [B, stride, n_out], new state)."""
         b = mel.shape[0]
         gamma, beta = self.conditioning(cond)                       # [B, blocks, C]
-        x = ((mel - self.mel_mean) / self.mel_std).reshape(b, -1, 1)
+        x = ((mel - self.mel_mean) / self.mel_std * self.band_keep).reshape(b, -1, 1)
         x = trunk = self.inp(x)                                     # [B, C, 1]
         new_state, offset = [], 0
         for i, conv in enumerate(self.convs):

@@ -67,3 +67,21 @@ def test_closure_hears_only_the_audio(closure_hidden):
         a, b = net(mel, calm), net(mel, excited)
     assert torch.equal(a[..., CLOSURE_SLOT], b[..., CLOSURE_SLOT])  # emotion and style never move the lips' seal
     assert not torch.allclose(a, b)  # ...but they do move the face
+
+
+def test_bands_below_ignore_below_hz_are_not_heard_offline_or_streaming():
+    torch.manual_seed(1)
+    config = NetConfig(channels=24, dilations=(1, 2, 4, 1), lookahead=4, stride=2, ignore_below_hz=150.0)
+    net = FaceNet(config).eval()
+    mel, cond = torch.randn(1, 20, 80), torch.rand(1, 20, COND_INPUTS)
+    low, above = mel.clone(), mel.clone()
+    low[..., :3] += 5.0    # bands centred at 56, 93 and 129 Hz
+    above[..., 3] += 5.0   # 166 Hz
+    with torch.no_grad():
+        assert torch.equal(net(mel, cond), net(low, cond))
+        assert not torch.allclose(net(mel, cond), net(above, cond))
+        state = torch.zeros(1, 24, config.state_size)
+        assert torch.equal(net.step(mel[:, :2], cond[:, 1], state)[0], net.step(low[:, :2], cond[:, 1], state)[0])
+    # Derived from the config, not saved: a checkpoint of a network without the setting loads into one with it.
+    assert "band_keep" not in net.state_dict()
+    FaceNet(NetConfig(channels=24, dilations=(1, 2, 4, 1), lookahead=4)).load_state_dict(net.state_dict())
