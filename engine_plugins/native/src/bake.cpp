@@ -36,11 +36,11 @@ int32_t fail_status(const grpc::Status& status, uint32_t timeout_ms) {
   }
 }
 
-pb::BakeRequest request_of(const BakeSettings& s, const void* samples, size_t frames, bool f32) {
+pb::BakeRequest request_of(const BakeSettings& s, const void* samples, size_t bytes, bool f32) {
   pb::BakeRequest request;
   auto* pcm = request.mutable_pcm();
   // The samples go as they are: the sidecar mixes and resamples exactly as for a file.
-  pcm->set_data(samples, frames * s.channels * (f32 ? sizeof(float) : sizeof(int16_t)));
+  pcm->set_data(samples, bytes);
   pcm->set_encoding(f32 ? pb::AUDIO_ENCODING_PCM_F32LE : pb::AUDIO_ENCODING_PCM_S16LE);
   pcm->set_sample_rate(s.sample_rate);
   pcm->set_channels(s.channels);
@@ -70,13 +70,13 @@ size_t max_bake_frames(size_t frames, uint32_t sample_rate, double fps) {
   return size_t(std::floor(double(frames) / sample_rate * fps)) + 2;
 }
 
-int32_t bake(const std::shared_ptr<grpc::Channel>& channel, const BakeSettings& settings, const void* samples, size_t frames, bool f32,
-             eb_frame* out, size_t capacity, size_t* count, eb_bake_info* info) {
+int32_t bake(const std::shared_ptr<grpc::Channel>& channel, const BakeSettings& settings, const void* samples,
+             size_t frames, bool f32, eb_frame* out, size_t capacity, size_t* count, eb_bake_info* info) {
   size_t bytes_per_frame = settings.channels * (f32 ? sizeof(float) : sizeof(int16_t));
-  if (frames > kMaxSampleBytes / bytes_per_frame)
+  if (frames > kMaxSampleBytes / bytes_per_frame)  // checked before multiplying, so a huge count cannot overflow
     return fail(EB_ERR_INVALID_ARGUMENT, std::to_string(frames) + " sample frames are more than one Bake request " +
                                              "carries (64 MB); send 16 kHz mono int16 or split the clip");
-  pb::BakeRequest request = request_of(settings, samples, frames, f32);
+  pb::BakeRequest request = request_of(settings, samples, frames * bytes_per_frame, f32);
   pb::BakeResponse reply;
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(settings.timeout_ms));

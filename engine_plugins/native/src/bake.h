@@ -30,7 +30,7 @@ struct BakeSettings {
 size_t max_bake_frames(size_t frames, uint32_t sample_rate, double fps);
 
 // Bakes interleaved samples (`f32`: float in -1..1, else int16) into out[0..*count). Returns an eb_result.
-int32_t bake(const std::shared_ptr<grpc::Channel>& channel, const BakeSettings& settings, const void* samples, size_t frames, bool f32,
-             eb_frame* out, size_t capacity, size_t* count, eb_bake_info* info);
+int32_t bake(const std::shared_ptr<grpc::Channel>& channel, const BakeSettings& settings, const void* samples,
+             size_t frames, bool f32, eb_frame* out, size_t capacity, size_t* count, eb_bake_info* info);
 
 }  // namespace eb
