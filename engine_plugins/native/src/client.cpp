@@ -16,6 +16,9 @@ int32_t connect_client(const std::string& address, uint32_t timeout_ms, std::sha
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  // One client, one connection: gRPC would otherwise share a connection among channels with equal
+  // arguments, and a sidecar run with --workers spreads work by connection.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
   if (!channel) return fail(EB_ERR_UNAVAILABLE, "could not create a channel to '" + address + "'");
   if (timeout_ms > 0) {

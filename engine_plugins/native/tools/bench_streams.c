@@ -2,7 +2,7 @@
  * `emobridge bench serve --client native` runs it; it prints one JSON line with the same keys as the
  * Python driver (emobridge.cli.bench.drive_streams), so both clients' numbers compare directly.
  *
- *   eb_bench_streams HOST:PORT STREAMS FPS LOOKAHEAD_MS AUDIO.s16
+ *   eb_bench_streams HOST:PORT STREAMS FPS LOOKAHEAD_MS AUDIO.s16 [CONNECTIONS]
  *
  * AUDIO.s16 is raw 16 kHz mono little-endian PCM, streamed to every stream in 20 ms chunks on a real-time
  * schedule, stream i starting i/STREAMS of a chunk after stream 0. A frame's latency is its arrival
@@ -111,25 +111,31 @@ static int16_t *read_raw(const char *path, size_t *samples) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 6) {
-    fprintf(stderr, "usage: %s HOST:PORT STREAMS FPS LOOKAHEAD_MS AUDIO.s16\n", argv[0]);
+  if (argc != 6 && argc != 7) {
+    fprintf(stderr, "usage: %s HOST:PORT STREAMS FPS LOOKAHEAD_MS AUDIO.s16 [CONNECTIONS]\n", argv[0]);
     return 2;
   }
   int n = atoi(argv[2]);
+  /* Stream i rides connection i % CONNECTIONS: each eb_client is one connection, and a server run with
+   * --workers hands each connection to one worker. */
+  int connections = argc == 7 ? atoi(argv[6]) : 1;
   double fps = atof(argv[3]);
   g_lookahead_s = atof(argv[4]) / 1000.0;
   size_t samples = 0;
   int16_t *audio = read_raw(argv[5], &samples);
-  if (n < 1 || !(fps > 0) || !audio || samples < CHUNK) {
-    fprintf(stderr, "bench_streams: need STREAMS >= 1, FPS > 0 and at least 20 ms of raw 16 kHz PCM in %s\n", argv[5]);
+  if (n < 1 || !(fps > 0) || !audio || samples < CHUNK || connections < 1 || connections > n) {
+    fprintf(stderr, "bench_streams: need STREAMS >= 1, FPS > 0, 1 <= CONNECTIONS <= STREAMS and at least 20 ms of "
+                    "raw 16 kHz PCM in %s\n", argv[5]);
     return 2;
   }
   g_chunks = (samples + CHUNK - 1) / CHUNK;
 
-  eb_client *client = NULL;
-  if (eb_client_connect(argv[1], 10000, &client) != EB_OK) {
-    fprintf(stderr, "connect: %s\n", eb_last_error());
-    return 1;
+  eb_client **clients = calloc((size_t)connections, sizeof *clients);
+  for (int k = 0; k < connections; ++k) {
+    if (eb_client_connect(argv[1], 10000, &clients[k]) != EB_OK) {
+      fprintf(stderr, "connect: %s\n", eb_last_error());
+      return 1;
+    }
   }
   bench_stream *streams = calloc((size_t)n, sizeof *streams);
   pthread_t *receivers = calloc((size_t)n, sizeof *receivers);
@@ -139,7 +145,7 @@ int main(int argc, char **argv) {
     config.fps = fps;
     config.reconnect = 0;
     config.frame_queue_capacity = 4096;
-    if (eb_stream_open(client, &config, &streams[i].stream) != EB_OK) {
+    if (eb_stream_open(clients[i % connections], &config, &streams[i].stream) != EB_OK) {
       fprintf(stderr, "open: %s\n", eb_last_error());
       return 1;
     }
@@ -192,7 +198,8 @@ int main(int argc, char **argv) {
     free(streams[i].sent);
     free(streams[i].latency);
   }
-  eb_client_close(client);
+  for (int k = 0; k < connections; ++k) eb_client_close(clients[k]);
+  free(clients);
   free(all);
   free(streams);
   free(receivers);

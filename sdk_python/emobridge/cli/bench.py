@@ -43,6 +43,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--client", choices=("python", "native"), default="python",
                    help="who drives the streams: python = the asyncio client library (default); native = "
                         "libemobridge, as the Unity and Unreal plugins do (build/ from cmake first)")
+    v.add_argument("--workers", type=int, default=1, help="server processes (serve --workers; default 1)")
+    v.add_argument("--connections", type=int,
+                   help="client connections the streams are spread over (default: 1, or one per stream with "
+                        "--workers > 1, so the kernel shares them out evenly)")
     v.add_argument("--json", type=Path, help="also write the numbers here")
     _common(v)
     v.set_defaults(run=run_serve, threads=1)  # the serve default
@@ -134,14 +138,23 @@ def run_step(args: argparse.Namespace) -> int:
     return 0
 
 
-def _proc_usage(pid: int) -> tuple[float, int]:
-    """(CPU seconds used, resident bytes) of a process, from /proc."""
-    import os
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished (waited-for) child processes."""
+    import resource
 
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _proc_usage(pid: int) -> tuple[float, int]:
+    """(CPU seconds used, resident bytes) of a process and its child processes (serve --workers), from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     rss = next(int(line.split()[1]) * 1024 for line in Path(f"/proc/{pid}/status").read_text().splitlines()
                if line.startswith("VmRSS:"))
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        child_cpu, child_rss = _proc_usage(int(child))
+        cpu, rss = cpu + child_cpu, rss + child_rss
     return cpu, rss
 
 
@@ -153,8 +166,14 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if args.streams < 1 or args.duration <= 0 or not args.fps > 0:
         raise CliError("--streams, --duration and --fps must be positive")
+    if not 1 <= args.workers <= args.streams:
+        raise CliError("--workers must be between 1 and --streams")
+    args.connections = args.connections or (1 if args.workers == 1 else args.streams)
+    if not 1 <= args.connections <= args.streams:
+        raise CliError("--connections must be between 1 and --streams")
     cmd = [sys.executable, "-m", "emobridge", "serve", "--port", "0", "--host", "127.0.0.1", "--device", args.device,
-           "--max-streams", str(args.streams), "--threads", str(args.threads), "--metrics-port", "0"]
+           "--max-streams", str(args.streams), "--threads", str(args.threads), "--metrics-port", "0",
+           "--workers", str(args.workers)]
     if args.tick_ms is not None:
         cmd += ["--tick-ms", str(args.tick_ms)]
     if args.model:
@@ -173,7 +192,9 @@ def run_serve(args: argparse.Namespace) -> int:
 
         threading.Thread(target=lambda: [None for _ in server.stderr], daemon=True).start()  # drain its logs
         cpu0, _ = _proc_usage(server.pid)
+        driver_cpu0 = _children_cpu()
         driver = _drive(args, f"127.0.0.1:{port}")
+        driver_cpu = _children_cpu() - driver_cpu0  # the server is still running: only the driver was reaped
         cpu1, rss = _proc_usage(server.pid)
         import urllib.request
 
@@ -192,12 +213,16 @@ def run_serve(args: argparse.Namespace) -> int:
             server.kill()
     wall = result.pop("wall_s")
     result.update({"server_cpu_percent": round(100 * (cpu1 - cpu0) / wall, 1), "server_rss_mb": round(rss / 2**20, 1),
+                   # On one machine the driver competes with the server for the cores: read the two together.
+                   "driver_cpu_percent": round(100 * driver_cpu / wall, 1),
                    "device": args.device, "target_fps": args.fps, "client": args.client,
+                   "workers": args.workers, "connections": args.connections,
                    "mean_batch": round(batch.get("sum", 0) / max(1.0, batch.get("count", 0)), 1),
                    "model_calls": int(batch.get("count", 0)),
                    # The server's own histogram: audio arrival to frame computed, before its send queue and transport.
                    "server_p99_ms_at_most": _histogram_quantile_ms(computed, 0.99)})
-    print(f"{args.streams} streams x {args.duration:g} s at {args.fps:g} fps ({args.device}, {args.client} client): "
+    print(f"{args.streams} streams x {args.duration:g} s at {args.fps:g} fps ({args.device}, {args.workers} "
+          f"worker{'s' if args.workers > 1 else ''}, {args.client} client, {args.connections} connections): "
           f"achieved {result['fps_mean']:.1f} fps per stream (min {result['fps_min']:.1f}), "
           f"{result['errors']} errors")
     print(f"frame latency beyond lookahead: p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, "
@@ -205,6 +230,7 @@ def run_serve(args: argparse.Namespace) -> int:
     print(f"server: {result['server_cpu_percent']:.0f}% CPU (100% = one core), {result['server_rss_mb']:.0f} MB resident, "
           f"{result['model_calls']} batched model calls, mean batch {result['mean_batch']:.1f} streams; "
           f"computed within {result['server_p99_ms_at_most']:g} ms of the audio for 99% of frames (server side)")
+    print(f"stream driver: {result['driver_cpu_percent']:.0f}% CPU on the same machine ({os.cpu_count()} cores)")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
     return 0
@@ -234,7 +260,7 @@ def _drive(args: argparse.Namespace, address: str):
         return subprocess.run(
             [sys.executable, "-c", "import sys, json; from emobridge.cli.bench import drive_streams; "
              "print(json.dumps(drive_streams(*json.loads(sys.argv[1]))))",
-             json.dumps([address, args.streams, args.fps, args.duration])],
+             json.dumps([address, args.streams, args.fps, args.duration, args.connections])],
             capture_output=True, text=True, timeout=timeout)
     if not NATIVE_DRIVER.is_file():
         raise CliError(f"--client native needs {NATIVE_DRIVER}: build it with "
@@ -247,7 +273,7 @@ def _drive(args: argparse.Namespace, address: str):
         raw.write(pcm16(_bench_audio(args.duration)))
         raw.flush()
         return subprocess.run([str(NATIVE_DRIVER), address, str(args.streams), f"{args.fps:g}", f"{lookahead_ms:g}",
-                               raw.name], capture_output=True, text=True, timeout=timeout)
+                               raw.name, str(args.connections)], capture_output=True, text=True, timeout=timeout)
 
 
 def _histogram_quantile_ms(buckets: list[tuple[float, float]], q: float) -> float:
@@ -256,8 +282,9 @@ def _histogram_quantile_ms(buckets: list[tuple[float, float]], q: float) -> floa
     return next((round(le * 1000, 1) for le, n in buckets if n >= q * total), float("inf")) if total else 0.0
 
 
-def drive_streams(address: str, streams: int, fps: float, duration: float) -> dict:
-    """N concurrent real-time streams on one event loop; latency of each frame beyond the model lookahead.
+def drive_streams(address: str, streams: int, fps: float, duration: float, connections: int = 1) -> dict:
+    """N concurrent real-time streams on one event loop (stream i on connection i % connections); latency of
+    each frame beyond the model lookahead.
 
     A frame's latency is its receive time minus the send time of the 20 ms chunk that completed the audio
     the model needs for it (the frame's own time plus the lookahead), so the algorithmic lookahead is
@@ -302,13 +329,17 @@ def drive_streams(address: str, streams: int, fps: float, duration: float) -> di
         out.setdefault("fps", []).append(count / max(1e-9, time.monotonic() - t0))
 
     async def main() -> dict:
-        async with AsyncEmoBridgeClient(address, timeout=duration * 3 + 60) as client:
-            info = await client.info()
+        clients = [AsyncEmoBridgeClient(address, timeout=duration * 3 + 60) for _ in range(connections)]
+        try:
+            info = await clients[0].info()
             out: dict = {}
             t0 = time.monotonic()
-            await asyncio.gather(*(one(client, info.lookahead_ms / 1000, 0.02 * i / streams, out)
+            await asyncio.gather(*(one(clients[i % connections], info.lookahead_ms / 1000, 0.02 * i / streams, out)
                                    for i in range(streams)))
             wall = time.monotonic() - t0
+        finally:
+            for client in clients:
+                await client.close()
         lat = np.array(out.get("lat", [0.0])) * 1000
         fps_each = np.array(out["fps"])
         return {"streams": streams, "frames": int(len(lat)), "fps_mean": float(fps_each.mean()),

@@ -22,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=1,
                    help="ONNX Runtime intra-op threads (default 1: batched steps are small, and the server's event "
                         "loop needs the other cores; 0 = all cores)")
-    p.add_argument("--max-streams", type=int, default=64, help="concurrent Animate streams (default 64)")
+    p.add_argument("--max-streams", type=int, default=64,
+                   help="concurrent Animate streams (default 64), per worker with --workers")
     p.add_argument("--max-bakes", type=int, default=4,
                    help="Bake calls run at once (default 4); more wait their turn")
     p.add_argument("--max-stream-seconds", type=float, default=3600.0, help="audio per stream (default 3600)")
@@ -36,7 +37,29 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "that much latency (default 5: at 32 streams a third less CPU than stepping each stream as "
                         "its audio lands; 0 = no wait)")
     p.add_argument("--grace", type=float, default=5.0, help="seconds live streams get to end on shutdown")
+    p.add_argument("--workers", type=int, default=1,
+                   help="server processes sharing the port (default 1). One process serves about a hundred 60 fps "
+                        "streams whatever the device; each worker batches the streams of its own client connections "
+                        "(and on CUDA holds its own copy of the model), so clients spread streams over connections")
+    p.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # a worker of --workers
     p.set_defaults(run=run)
+
+
+def _worker_argv(args: argparse.Namespace, port: int) -> list[str]:
+    """The `serve` arguments of one of --workers: this command's, on a fixed shared port."""
+    argv = ["--port", str(port), "--host", args.host, "--device", args.device, "--threads", str(args.threads),
+            "--max-streams", str(args.max_streams), "--max-bakes", str(args.max_bakes),
+            "--max-stream-seconds", str(args.max_stream_seconds), "--subject", args.subject,
+            "--tick-ms", str(args.tick_ms), "--grace", str(args.grace), "--reuse-port"]
+    if args.model:
+        argv += ["--model", str(args.model)]
+    if args.livelink:
+        argv += ["--livelink", args.livelink]
+    if args.allow_stream_livelink:
+        argv.append("--allow-stream-livelink")
+    if args.metrics_port is not None:
+        argv += ["--metrics-port", "0"]  # the supervisor serves their sum on --metrics-port
+    return argv
 
 
 def _livelink(value: str | None, subject: str):
@@ -58,6 +81,16 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--max-streams must be at least 1")
     if args.max_bakes < 1:
         raise CliError("--max-bakes must be at least 1")
+    if args.workers < 1:
+        raise CliError(f"--workers must be at least 1, got {args.workers}")
+    if args.workers > 1:
+        from emobridge.server.workers import WorkerError, free_port, supervise
+
+        port = args.port or free_port(args.host)
+        try:
+            return supervise(_worker_argv(args, port), args.workers, port, args.metrics_port, args.grace)
+        except WorkerError as err:
+            raise CliError(str(err)) from None
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     events = logging.getLogger("emobridge.server.events")
@@ -73,8 +106,8 @@ def run(args: argparse.Namespace) -> int:
             server = await start_server(args.model, port=args.port, host=args.host, device=args.device, limits=limits,
                                         metrics_port=args.metrics_port, livelink=livelink,
                                         allow_stream_livelink=args.allow_stream_livelink, threads=args.threads,
-                                        min_tick_s=args.tick_ms / 1000)
-        except ModelError as err:
+                                        min_tick_s=args.tick_ms / 1000, reuse_port=args.reuse_port)
+        except (ModelError, OSError) as err:
             raise CliError(str(err)) from None
         # The model, stubs and modules are ~80k long-lived objects; a full garbage collection walking them
         # stalls the event loop for tens of milliseconds. Frozen, they are never walked again.

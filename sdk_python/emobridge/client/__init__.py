@@ -25,7 +25,10 @@ from emobridge.emotion.space import parse_emotion_string
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 CHUNK_SECONDS = 0.02
 _OPTIONS = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)]
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # One client, one connection (gRPC shares one among equal channels): `serve --workers` spreads
+            # work by connection, so a program wanting several workers' capacity opens several clients.
+            ("grpc.use_local_subchannel_pool", 1)]
 
 
 def _pb():

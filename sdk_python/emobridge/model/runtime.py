@@ -33,8 +33,17 @@ def _providers(device: str) -> list[str]:
         raise ModelError("device cuda asked for, but this ONNX Runtime has no CUDA provider "
                          "(install onnxruntime-gpu; see docs/model.md)")
     if device != "cpu" and "CUDAExecutionProvider" in available:
-        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        # cuDNN's default exhaustive search times every convolution algorithm on each new input shape: tens
+        # of milliseconds per new batch size or clip length, which stalled every live stream of a server
+        # whose batch size changes each tick (p99 0.8 s at 64 streams on an H200). Its heuristic picks at once.
+        return [("CUDAExecutionProvider", {"cudnn_conv_algo_search": "HEURISTIC"}), "CPUExecutionProvider"]
     return ["CPUExecutionProvider"]
+
+
+def padded_batch(n: int) -> int:
+    """The batch size a device step runs ``n`` streams at: a power of two up to 64, then a multiple of 64,
+    so a server meets a few dozen shapes (each warmed up once) instead of every count from 1 to thousands."""
+    return 1 << max(0, n - 1).bit_length() if n <= 64 else -(-n // 64) * 64
 
 
 class FaceModel:
@@ -60,7 +69,14 @@ class FaceModel:
             self._step = ort.InferenceSession(str(folder / "face_step.onnx"), options, providers=providers)
         except Exception as err:  # onnxruntime raises several unrelated types for unreadable files
             raise ModelError(f"{folder}: cannot load the ONNX graphs ({err})") from None
-        self.device = "cuda" if providers[0].startswith("CUDA") else "cpu"
+        # ONNX Runtime lists CUDA whenever the provider library is installed, but falls back to CPU with only a
+        # warning when the CUDA or cuDNN libraries it needs cannot be loaded: ask the session what it runs on.
+        running = self._step.get_providers()
+        if device == "cuda" and "CUDAExecutionProvider" not in running:
+            raise ModelError("device cuda asked for, but ONNX Runtime could not start its CUDA provider (are the "
+                             "CUDA and cuDNN libraries it was built for on LD_LIBRARY_PATH? see docs/model.md)")
+        self.device = "cuda" if "CUDAExecutionProvider" in running else "cpu"
+        self.pad_batches = self.device == "cuda"  # see padded_batch; CPU cost grows with every padded row
         self.frame_rate = float(self.meta["frame_rate"])
         self.lookahead = int(self.meta["lookahead_frames"])
         self.stride = int(self.meta.get("stride", 1))
@@ -89,9 +105,24 @@ class FaceModel:
     def step(self, mel: np.ndarray, cond: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One step for a batch of streams: mel [B, stride, 80], cond [B, cond_size], state [B, C, S]
         -> (face [B, stride, 52] for frames lookahead behind the newest mel frame, next state)."""
+        b = len(mel)
+        pad = padded_batch(b) - b if self.pad_batches else 0
+        if pad:
+            mel = np.concatenate([mel, np.zeros((pad, *mel.shape[1:]), np.float32)])
+            cond = np.concatenate([cond, np.zeros((pad, *cond.shape[1:]), np.float32)])
+            state = np.concatenate([state, np.zeros((pad, *state.shape[1:]), np.float32)])
         face, next_state = self._step.run(None, {"mel": mel.astype(np.float32), "cond": cond.astype(np.float32),
                                                  "state": state})
-        return face, next_state
+        return face[:b], next_state[:b]
+
+    def warm_up(self, max_batch: int) -> int:
+        """Run the streaming step once at every padded batch size up to ``max_batch`` (on CUDA the first call
+        at a shape sets up its kernels), so the first live streams do not pay for it. Returns the shapes run."""
+        sizes = sorted({padded_batch(n) for n in range(1, max_batch + 1)}) if self.pad_batches else [1]
+        for n in sizes:
+            self.step(np.zeros((n, self.stride, N_MELS), np.float32), np.zeros((n, self.cond_size), np.float32),
+                      self.new_state(n))
+        return len(sizes)
 
 
 class FaceStream:

@@ -93,8 +93,28 @@ class ServerMetrics:
         return "\n".join(m.render() for m in vars(self).values() if isinstance(m, Metric)) + "\n"
 
 
+def sum_metrics(texts: list[str]) -> str:
+    """Several workers' Prometheus texts as one: each sample summed over the workers (every metric here is a
+    count, a gauge of open streams or a histogram, so the sum is the whole server's value)."""
+    totals: dict[str, float] = {}
+    order: list[str] = []  # comments and samples in the first text's order
+    for text in texts:
+        for line in text.splitlines():
+            if line.startswith("#") or not line.strip():
+                if line not in order:
+                    order.append(line)
+                continue
+            key, _, value = line.rpartition(" ")
+            if key not in totals:
+                order.append(key)
+                totals[key] = 0.0
+            totals[key] += float(value)
+    return "\n".join(f"{k} {totals[k]:g}" if k in totals else k for k in order) + "\n"
+
+
 def serve_metrics(metrics: ServerMetrics, port: int, host: str = "0.0.0.0") -> ThreadingHTTPServer:
-    """Serve ``/metrics`` on ``host:port`` from a daemon thread; ``shutdown()`` the result to stop."""
+    """Serve ``/metrics`` on ``host:port`` from a daemon thread; ``shutdown()`` the result to stop. ``metrics`` is
+    anything with a ``render()`` giving Prometheus text (``emobridge serve --workers`` passes the workers' sum)."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (the http.server API)

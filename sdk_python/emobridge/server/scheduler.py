@@ -9,7 +9,9 @@ On CPU the step runs on the event loop's thread: a worker thread would hand the 
 twice per tick, and on a busy loop each hand-over waits out the interpreter's 5 ms switch interval
 (99% of frames computed within 20-50 ms of their audio with a worker thread, 5-10 ms inline, at 32
 streams on 2 cores). On CUDA the step runs in a worker thread so the loop serves I/O while the device
-computes.
+computes: one H200 worker's loop is near full at 64 streams, and with the step inline (its ~2 ms each
+tick taken from the loop) it delivered 41 fps per stream where the thread gave 58 (2026-12-04; the two
+runs also differed in FaceModel's batch-shape fixes, so the comparison is suggestive, not clean).
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ log = logging.getLogger(__name__)
 
 
 class Scheduler:
-    def __init__(self, model: FaceModel, metrics: ServerMetrics | None = None, max_batch: int = 4096,
+    MAX_BATCH = 4096  # streams in one model call; more wait for the next tick
+
+    def __init__(self, model: FaceModel, metrics: ServerMetrics | None = None, max_batch: int = MAX_BATCH,
                  min_tick_s: float = 0.005) -> None:
         self.model = model
         self.min_tick_s = min_tick_s  # > 0 coalesces steps into fewer, larger batches (at that much latency)

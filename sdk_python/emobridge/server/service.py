@@ -458,26 +458,37 @@ class Server:
 async def start_server(model_dir: str | os.PathLike[str] | None = None, port: int = 50051, host: str = "[::]",
                        device: str = "auto", limits: Limits | None = None, metrics_port: int | None = None,
                        livelink: LiveLinkDefault | None = None, allow_stream_livelink: bool = False,
-                       threads: int = 0, model: FaceModel | None = None, min_tick_s: float = 0.005) -> Server:
-    """Load the model and start serving on ``host:port`` (port 0 = any free port; ``Server.port`` says which)."""
+                       threads: int = 0, model: FaceModel | None = None, min_tick_s: float = 0.005,
+                       reuse_port: bool = False) -> Server:
+    """Load the model and start serving on ``host:port`` (port 0 = any free port; ``Server.port`` says which).
+    ``reuse_port``: share the port with other processes that also ask (``emobridge serve --workers``); without it
+    a port in use is an error, never silently shared with another sidecar."""
     from grpc_health.v1 import health, health_pb2, health_pb2_grpc
     from grpc_reflection.v1alpha import reflection
 
     limits = limits or Limits()
     model = model or FaceModel(model_dir, device=device, threads=threads)
+    if model.pad_batches:  # the device's first call at each batch shape is slow: pay for it before any stream
+        started = time.monotonic()
+        shapes = model.warm_up(min(limits.max_streams, Scheduler.MAX_BATCH))
+        log_event("warmed_up", batch_shapes=shapes, seconds=round(time.monotonic() - started, 2))
     metrics = ServerMetrics()
     service = EmoBridgeService(model, str(model_dir) if model_dir else None, device, limits, metrics, livelink,
                                allow_stream_livelink, min_tick_s)
     options = [("grpc.max_receive_message_length", limits.max_message_bytes),
-               ("grpc.max_send_message_length", limits.max_message_bytes)]
+               ("grpc.max_send_message_length", limits.max_message_bytes),
+               ("grpc.so_reuseport", int(reuse_port))]  # gRPC's default on Linux is 1
     server = grpc.aio.server(options=options)
     server.add_generic_rpc_handlers((service.handler(),))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    bound = server.add_insecure_port(f"{host}:{port}")
+    try:
+        bound = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError:  # grpcio raises this when the bind fails
+        bound = 0
     if bound == 0:
-        raise OSError(f"cannot listen on {host}:{port} (in use?)")
+        raise OSError(f"cannot listen on {host}:{port}: is another server using the port? (pick another --port)")
     service.scheduler.start()
     await server.start()
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)

@@ -34,21 +34,22 @@ def test_bench_serve_drives_real_time_streams_and_prints_latency(tiny_model_dir,
     assert result["errors"] == 0 and result["frames"] > 100 and result["fps_mean"] > 50
 
 
-def test_bench_serve_native_client_reports_the_same_numbers(tiny_model_dir, capsys, tmp_path):
+def test_bench_serve_native_client_on_two_workers_reports_the_same_numbers(tiny_model_dir, capsys, tmp_path):
     from emobridge.cli.bench import NATIVE_DRIVER
 
     if not NATIVE_DRIVER.is_file():
         pytest.skip(f"{NATIVE_DRIVER} is not built (cmake -S . -B build && cmake --build build)")
     out = tmp_path / "serve.json"
     assert main(["bench", "serve", "--model", str(tiny_model_dir), "--streams", "3", "--duration", "1",
-                 "--threads", "1", "--client", "native", "--json", str(out)]) == 0
-    assert "native client" in capsys.readouterr().out
+                 "--threads", "1", "--client", "native", "--workers", "2", "--json", str(out)]) == 0
+    assert "2 workers, native client, 3 connections" in capsys.readouterr().out
     import json
 
     result = json.loads(out.read_text())
     # 1 s at 60 fps is 60 frames a stream; the latency counts only frames whose chunk was pushed.
     assert result["errors"] == 0 and 100 < result["frames"] <= 180 and result["fps_mean"] > 50
     assert 0 <= result["p50_ms"] <= result["p99_ms"] <= result["max_ms"] and result["server_p99_ms_at_most"] > 0
+    assert result["workers"] == 2 and result["connections"] == 3 and result["model_calls"] > 0
 
 
 def test_histogram_quantile_is_the_bucket_holding_it():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -61,4 +62,51 @@ def test_serve_rejects_bad_arguments(tmp_path, capsys):
     assert "model.json" in capsys.readouterr().err
     assert main(["serve", "--model", str(tmp_path), "--max-bakes", "0"]) == 2
     assert "--max-bakes" in capsys.readouterr().err
+    assert main(["serve", "--model", str(tmp_path), "--workers", "0"]) == 2
+    assert "--workers" in capsys.readouterr().err
 
+
+
+def _children(pid: int) -> list[int]:
+    return [int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+
+
+def test_serve_workers_share_one_port_sum_their_metrics_and_stop_together(tiny_model_dir, tone_wav, tmp_path):
+    proc, port, metrics_port, lines = _start(tiny_model_dir, "--workers", "2", "--metrics-port", "0",
+                                             "--max-streams", "4")
+    workers = _children(proc.pid)
+    try:
+        assert len(workers) == 2 and "(2 workers)" in lines[-1]
+        wav = tone_wav(seconds=0.5)
+        for i in range(6):  # each `emobridge stream` is its own connection, handed to either worker
+            assert main(["stream", str(wav), "--server", f"127.0.0.1:{port}", "-o", str(tmp_path / f"{i}.json")]) == 0
+            assert len(json.loads((tmp_path / f"{i}.json").read_text())["frames"]) == 30
+        text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
+        assert "emobridge_streams_total 6\n" in text and "emobridge_frames_total 180\n" in text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    for pid in workers:  # stopped and reaped, not orphaned
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_serve_workers_all_stop_when_one_dies(tiny_model_dir):
+    proc, _, _, _ = _start(tiny_model_dir, "--workers", "2")
+    workers = _children(proc.pid)
+    os.kill(workers[0], signal.SIGKILL)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and "worker 0 exited" in err
+    with pytest.raises(ProcessLookupError):
+        os.kill(workers[1], 0)
+
+
+def test_serve_refuses_a_port_another_server_holds(tiny_model_dir, capsys):
+    proc, port, _, _ = _start(tiny_model_dir)
+    try:
+        assert main(["serve", "--model", str(tiny_model_dir), "--host", "127.0.0.1", "--port", str(port)]) == 2
+        assert "another server using the port" in capsys.readouterr().err
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)

@@ -61,3 +61,31 @@ def test_missing_or_bad_model_folder_is_a_clear_error(tmp_path, tiny_model_dir):
 def test_unknown_device_is_rejected(tiny_model_dir):
     with pytest.raises(ModelError, match="device"):
         FaceModel(tiny_model_dir, device="tpu")
+
+
+def test_cuda_listed_but_not_startable_is_named_not_silently_cpu(tiny_model_dir, monkeypatch):
+    # onnxruntime-gpu lists CUDA even when libcudart/cuDNN are missing, then runs on CPU with a warning;
+    # here the CPU build is told it has CUDA, and its sessions fall back the same way.
+    import onnxruntime as ort
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    with pytest.raises(ModelError, match="could not start its CUDA provider"):
+        FaceModel(tiny_model_dir, device="cuda")
+    assert FaceModel(tiny_model_dir, device="auto").device == "cpu"
+
+
+def test_padded_device_batches_return_the_same_rows(tiny_model_dir):
+    from emobridge.model.runtime import padded_batch
+
+    assert [padded_batch(n) for n in (1, 3, 64, 65, 1000)] == [1, 4, 64, 128, 1024]
+    model = FaceModel(tiny_model_dir, device="cpu")
+    rng = np.random.default_rng(0)
+    mel = rng.standard_normal((5, model.stride, 80)).astype(np.float32)
+    cond, state = _cond(5), rng.standard_normal((5, *model.state_shape)).astype(np.float32)
+    plain = model.step(mel, cond, state)
+    model.pad_batches = True  # what a CUDA model does: 5 streams run as a batch of 8
+    padded = model.step(mel, cond, state)
+    for a, b in zip(plain, padded, strict=True):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    assert model.warm_up(100) == 8  # 1, 2, 4, 8, 16, 32, 64, 128
