@@ -47,6 +47,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--connections", type=int,
                    help="client connections the streams are spread over (default: 1, or one per stream with "
                         "--workers > 1, so the kernel shares them out evenly)")
+    v.add_argument("--server-cpus", type=_cpu_list, metavar="LIST",
+                   help="pin the server (and its workers) to these cores, e.g. 0-11 (default: no pinning)")
+    v.add_argument("--driver-cpus", type=_cpu_list, metavar="LIST",
+                   help="pin the stream driver to these cores, e.g. 12-15, so it does not take the server's")
     v.add_argument("--json", type=Path, help="also write the numbers here")
     _common(v)
     v.set_defaults(run=run_serve, threads=1)  # the serve default
@@ -58,6 +62,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--keep", type=Path, help="generate and bake in this folder and keep it (default: a temp folder)")
     t.set_defaults(run=run_batch)
     p.set_defaults(run=lambda args: p.print_help() or 2)
+
+
+def _cpu_list(text: str) -> set[int]:
+    """"0-3,8" -> {0, 1, 2, 3, 8}, for os.sched_setaffinity."""
+    cpus: set[int] = set()
+    try:
+        for part in text.split(","):
+            first, _, last = part.partition("-")
+            cpus.update(range(int(first), int(last or first) + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"cores must look like 0-11 or 0,2,4, got {text!r}") from None
+    if not cpus or not cpus <= set(range(os.cpu_count() or 1)):
+        raise argparse.ArgumentTypeError(f"{text!r} names no cores, or cores this machine lacks "
+                                         f"(it has 0-{(os.cpu_count() or 1) - 1})")
+    return cpus
+
+
+def _cpu_text(cpus: set[int] | None) -> str:
+    return ",".join(map(str, sorted(cpus))) if cpus else "any core"
+
+
+def _pinned(cpus: set[int] | None):
+    """A preexec_fn that pins the child process to ``cpus`` (None: no pinning)."""
+    return (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -178,7 +206,7 @@ def run_serve(args: argparse.Namespace) -> int:
         cmd += ["--tick-ms", str(args.tick_ms)]
     if args.model:
         cmd += ["--model", str(args.model)]
-    server = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, preexec_fn=_pinned(args.server_cpus))
     try:
         port = metrics_port = None
         for line in server.stderr:
@@ -217,6 +245,7 @@ def run_serve(args: argparse.Namespace) -> int:
                    "driver_cpu_percent": round(100 * driver_cpu / wall, 1),
                    "device": args.device, "target_fps": args.fps, "client": args.client,
                    "workers": args.workers, "connections": args.connections,
+                   "server_cpus": sorted(args.server_cpus or []), "driver_cpus": sorted(args.driver_cpus or []),
                    "mean_batch": round(batch.get("sum", 0) / max(1.0, batch.get("count", 0)), 1),
                    "model_calls": int(batch.get("count", 0)),
                    # The server's own histogram: audio arrival to frame computed, before its send queue and transport.
@@ -230,7 +259,9 @@ def run_serve(args: argparse.Namespace) -> int:
     print(f"server: {result['server_cpu_percent']:.0f}% CPU (100% = one core), {result['server_rss_mb']:.0f} MB resident, "
           f"{result['model_calls']} batched model calls, mean batch {result['mean_batch']:.1f} streams; "
           f"computed within {result['server_p99_ms_at_most']:g} ms of the audio for 99% of frames (server side)")
-    print(f"stream driver: {result['driver_cpu_percent']:.0f}% CPU on the same machine ({os.cpu_count()} cores)")
+    pins = "" if not (args.server_cpus or args.driver_cpus) else (
+        f"; pinned: server {_cpu_text(args.server_cpus)}, driver {_cpu_text(args.driver_cpus)}")
+    print(f"stream driver: {result['driver_cpu_percent']:.0f}% CPU on the same machine ({os.cpu_count()} cores{pins})")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
     return 0
@@ -261,7 +292,7 @@ def _drive(args: argparse.Namespace, address: str):
             [sys.executable, "-c", "import sys, json; from emobridge.cli.bench import drive_streams; "
              "print(json.dumps(drive_streams(*json.loads(sys.argv[1]))))",
              json.dumps([address, args.streams, args.fps, args.duration, args.connections])],
-            capture_output=True, text=True, timeout=timeout)
+            capture_output=True, text=True, timeout=timeout, preexec_fn=_pinned(args.driver_cpus))
     if not NATIVE_DRIVER.is_file():
         raise CliError(f"--client native needs {NATIVE_DRIVER}: build it with "
                        "`cmake -S . -B build && cmake --build build` (./test.sh does)")
@@ -273,7 +304,8 @@ def _drive(args: argparse.Namespace, address: str):
         raw.write(pcm16(_bench_audio(args.duration)))
         raw.flush()
         return subprocess.run([str(NATIVE_DRIVER), address, str(args.streams), f"{args.fps:g}", f"{lookahead_ms:g}",
-                               raw.name, str(args.connections)], capture_output=True, text=True, timeout=timeout)
+                               raw.name, str(args.connections)], capture_output=True, text=True, timeout=timeout,
+                              preexec_fn=_pinned(args.driver_cpus))
 
 
 def _histogram_quantile_ms(buckets: list[tuple[float, float]], q: float) -> float:

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from emobridge.cli import main
@@ -72,3 +74,15 @@ def test_bench_batch_prints_throughput_and_scaling_efficiency(capsys, tmp_path):
     out = capsys.readouterr().out
     assert "1 process: 3 lines" in out and "2 workers: 6 lines" in out and "scaling efficiency" in out
     assert "identical: yes" in out
+
+
+def test_cpu_lists_name_existing_cores():
+    import argparse
+
+    from emobridge.cli.bench import _cpu_list
+
+    last = (os.cpu_count() or 1) - 1
+    assert _cpu_list("0") == {0} and _cpu_list(f"0-{last},0") == set(range(last + 1))
+    for bad in ("", "a-b", "0-99999"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            _cpu_list(bad)
