@@ -28,8 +28,13 @@ namespace EmoBridge
         [Tooltip("host:port of `emobridge serve`")]
         [SerializeField] string address = "127.0.0.1:50051";
 
-        EmoBridgeClient client;
+        [Tooltip("connections the streams are spread over, round robin: match `emobridge serve --workers N`, " +
+                 "whose workers each serve the streams of their own connections")]
+        [SerializeField] int connections = 1;
+
+        readonly List<EmoBridgeClient> clients = new List<EmoBridgeClient>();  // one connection each
         readonly List<FaceStream> streams = new List<FaceStream>();
+        int opened;  // streams opened since the clients were made: the next one goes on clients[opened % count]
 
         /// <summary>Raised on the main thread when <see cref="State"/> changes.</summary>
         public event Action<ConnectionState> StateChanged;
@@ -50,17 +55,18 @@ namespace EmoBridge
             set { address = value; Reconnect(); }
         }
 
-        /// <summary>Opens a stream on this connection (the client is created on first use).</summary>
+        /// <summary>Opens a stream on this connection (its clients are created on first use).</summary>
         public FaceStream OpenStream(StreamSettings settings)
         {
-            if (client == null) client = new EmoBridgeClient(address);  // lazy: streams retry until the sidecar is up
+            // Lazy: streams retry until the sidecar is up.
+            while (clients.Count < Math.Max(1, connections)) clients.Add(new EmoBridgeClient(address));
             settings.Tables = EmoBridgeAssets.Tables;
-            FaceStream stream = client.OpenStream(settings);
+            FaceStream stream = clients[opened++ % clients.Count].OpenStream(settings);
             streams.Add(stream);
             return stream;
         }
 
-        /// <summary>Closes the client and every stream, then asks their owners to open new ones.</summary>
+        /// <summary>Closes the clients and every stream, then asks their owners to open new ones.</summary>
         public void Reconnect()
         {
             CloseAll();
@@ -107,8 +113,9 @@ namespace EmoBridge
         {
             foreach (FaceStream s in streams) s.Dispose();
             streams.Clear();
-            if (client != null) client.Dispose();
-            client = null;
+            foreach (EmoBridgeClient c in clients) c.Dispose();
+            clients.Clear();
+            opened = 0;
         }
     }
 }
