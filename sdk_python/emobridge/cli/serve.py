@@ -83,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--max-bakes must be at least 1")
     if args.workers < 1:
         raise CliError(f"--workers must be at least 1, got {args.workers}")
+    livelink = _livelink(args.livelink, args.subject)
     if args.workers > 1:
         from emobridge.server.workers import WorkerError, free_port, supervise
 
@@ -99,7 +100,6 @@ def run(args: argparse.Namespace) -> int:
     events.propagate = False
     limits = Limits(max_streams=args.max_streams, max_stream_seconds=args.max_stream_seconds,
                     max_concurrent_bakes=args.max_bakes)
-    livelink = _livelink(args.livelink, args.subject)
 
     async def main() -> None:
         try:

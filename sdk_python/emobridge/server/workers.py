@@ -78,7 +78,8 @@ def supervise(worker_argv: list[str], workers: int, port: int, metrics_port: int
         signal.signal(sig, lambda *_: stop.set())
     children: list[subprocess.Popen] = []
     try:
-        children = [_spawn(worker_argv) for _ in range(workers)]  # all load the model at once
+        for _ in range(workers):  # all load the model at once
+            children.append(_spawn(worker_argv))
         deadline = time.monotonic() + start_timeout
         metric_ports = [_wait_ready(child, i, deadline) for i, child in enumerate(children)]
         endpoint = None
