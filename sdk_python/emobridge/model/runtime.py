@@ -23,7 +23,7 @@ class ModelError(RuntimeError):
     """The model folder is missing, incomplete or from an incompatible version."""
 
 
-def _providers(device: str) -> list[str]:
+def _providers(device: str) -> list[str | tuple[str, dict[str, str]]]:
     import onnxruntime as ort
 
     available = ort.get_available_providers()
