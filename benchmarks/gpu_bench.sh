@@ -5,7 +5,8 @@
 # (default 16x1000 1x128 1x64). python3 must import emobridge and onnxruntime-gpu, and the native stream
 # driver must be at build/engine_plugins/native/eb_bench_streams. Each step is time-limited and independent,
 # so one failure leaves the others' numbers; logs go to OUTDIR. SERVE_EXTRA adds options to every serve run,
-# e.g. SERVE_EXTRA="--server-cpus 0-11 --driver-cpus 12-15" keeps the driver off the server's cores.
+# e.g. SERVE_EXTRA="--server-cpus 0-11 --driver-cpus 12-15" keeps the driver off the server's cores;
+# OFFLINE=0 skips the step and bake rows (serve runs only).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT="${1:?usage: benchmarks/gpu_bench.sh OUTDIR [WORKERSxSTREAMS...]}"
@@ -33,6 +34,7 @@ for run in "${RUNS[@]}"; do
   step serve 240 "$PY" -m emobridge bench serve --device "$DEVICE" --client native --workers "${run%x*}" \
     --streams "${run#*x}" --duration 10 ${SERVE_EXTRA:-}
 done
+[ "${OFFLINE:-1}" = 0 ] && exit 0
 step step 180 "$PY" -m emobridge bench step --device "$DEVICE" --batches 1,8,32,128,512,1024,2048,4096 --steps 200
 step bake 180 "$PY" -m emobridge bench bake --device "$DEVICE" --seconds 120 --repeat 3
 step bake 180 "$PY" -m emobridge bench bake --device "$DEVICE" --seconds 60 --batch 256 --repeat 3

@@ -53,20 +53,50 @@ def _spawn(argv: list[str]) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "emobridge", "serve", *argv], stderr=subprocess.PIPE, text=True)
 
 
-def _wait_ready(child: subprocess.Popen, index: int, deadline: float) -> int | None:
-    """Wait for a worker's "serving on port" line (its metrics port, if any); then forward its log lines."""
-    seen: list[str] = []
-    assert child.stderr is not None
-    for line in child.stderr:
-        match = READY.search(line)
-        if match:
-            threading.Thread(target=lambda: [sys.stderr.write(x) for x in child.stderr], daemon=True,
-                             name=f"emobridge-worker-{index}-log").start()
-            return int(match.group(2)) if match.group(2) else None
-        seen.append(line)
-        if time.monotonic() > deadline:
-            break
-    raise WorkerError(f"worker {index} did not start: {''.join(seen)[-2000:] or 'no output'}")
+class WorkerLog:
+    """A worker's stderr, read on a thread: its "serving on port" line, then the rest forwarded to ours.
+
+    Reading on a thread lets the supervisor keep to its start deadline (and a SIGTERM) even when a
+    worker hangs without printing anything."""
+
+    def __init__(self, child: subprocess.Popen, index: int) -> None:
+        self.child, self.index = child, index
+        self.ready = threading.Event()  # set by the ready line, or when the worker's output ends
+        self.started = False
+        self.metrics_port: int | None = None
+        self.seen: list[str] = []  # what it printed before its ready line
+        threading.Thread(target=self._pump, daemon=True, name=f"emobridge-worker-{index}-log").start()
+
+    def _pump(self) -> None:
+        assert self.child.stderr is not None
+        for line in self.child.stderr:
+            if self.started:
+                sys.stderr.write(line)
+                continue
+            match = READY.search(line)
+            if match:
+                self.metrics_port = int(match.group(2)) if match.group(2) else None
+                self.started = True
+                self.ready.set()
+            else:
+                self.seen.append(line)
+        self.ready.set()
+
+    def wait(self, deadline: float, stop: threading.Event) -> int | None:
+        """The worker's metrics port (None without one) once it serves, or at once when ``stop`` is set;
+        WorkerError when it exits first or misses ``deadline`` (monotonic seconds)."""
+        while not self.ready.wait(0.1):
+            if stop.is_set():
+                return None
+            if time.monotonic() > deadline:
+                raise WorkerError(f"worker {self.index} did not start in time; its output: {self._output()}")
+        if not self.started:
+            self.child.wait()
+            raise WorkerError(f"worker {self.index} exited with {self.child.returncode} before serving: {self._output()}")
+        return self.metrics_port
+
+    def _output(self) -> str:
+        return "".join(self.seen)[-2000:] or "none"
 
 
 def supervise(worker_argv: list[str], workers: int, port: int, metrics_port: int | None, grace: float,
@@ -81,7 +111,10 @@ def supervise(worker_argv: list[str], workers: int, port: int, metrics_port: int
         for _ in range(workers):  # all load the model at once
             children.append(_spawn(worker_argv))
         deadline = time.monotonic() + start_timeout
-        metric_ports = [_wait_ready(child, i, deadline) for i, child in enumerate(children)]
+        logs = [WorkerLog(child, i) for i, child in enumerate(children)]
+        metric_ports = [log.wait(deadline, stop) for log in logs]
+        if stop.is_set():  # stopped while starting: the finally below stops them
+            return 0
         endpoint = None
         if metrics_port is not None:
             endpoint = serve_metrics(WorkerMetrics([p for p in metric_ports if p]), metrics_port)

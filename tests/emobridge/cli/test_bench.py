@@ -52,6 +52,7 @@ def test_bench_serve_native_client_on_two_workers_reports_the_same_numbers(tiny_
     assert result["errors"] == 0 and 100 < result["frames"] <= 180 and result["fps_mean"] > 50
     assert 0 <= result["p50_ms"] <= result["p99_ms"] <= result["max_ms"] and result["server_p99_ms_at_most"] > 0
     assert result["workers"] == 2 and result["connections"] == 3 and result["model_calls"] > 0
+    assert 0 < result["model_call_ms_mean"] < 1000
 
 
 def test_histogram_quantile_is_the_bucket_holding_it():
