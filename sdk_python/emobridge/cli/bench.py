@@ -227,8 +227,8 @@ def run_serve(args: argparse.Namespace) -> int:
         import urllib.request
 
         text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
-        batch = {k: float(v) for k, v in re.findall(r"^emobridge_batch_size_(sum|count) (\S+)$", text, re.M)}
-        step_s = {k: float(v) for k, v in re.findall(r"^emobridge_step_seconds_(sum|count) (\S+)$", text, re.M)}
+        batch_sum, model_calls = _histogram_totals(text, "emobridge_batch_size")
+        step_sum, _ = _histogram_totals(text, "emobridge_step_seconds")
         computed = [(float(le), float(n)) for le, n in
                     re.findall(r'^emobridge_frame_latency_seconds_bucket\{le="([^"]+)"\} (\S+)$', text, re.M)]
         if driver.returncode != 0:
@@ -247,10 +247,10 @@ def run_serve(args: argparse.Namespace) -> int:
                    "device": args.device, "target_fps": args.fps, "client": args.client,
                    "workers": args.workers, "connections": args.connections,
                    "server_cpus": sorted(args.server_cpus or []), "driver_cpus": sorted(args.driver_cpus or []),
-                   "mean_batch": round(batch.get("sum", 0) / max(1.0, batch.get("count", 0)), 1),
-                   "model_calls": int(batch.get("count", 0)),
+                   "mean_batch": round(batch_sum / max(1.0, model_calls), 1),
+                   "model_calls": int(model_calls),
                    # Wall time of one batched call as the scheduler sees it (a device call includes its thread hand-off).
-                   "model_call_ms_mean": round(1000 * step_s.get("sum", 0) / max(1.0, step_s.get("count", 0)), 2),
+                   "model_call_ms_mean": round(1000 * step_sum / max(1.0, model_calls), 2),
                    # The server's own histogram: audio arrival to frame computed, before its send queue and transport.
                    "server_p99_ms_at_most": _histogram_quantile_ms(computed, 0.99)})
     print(f"{args.streams} streams x {args.duration:g} s at {args.fps:g} fps ({args.device}, {args.workers} "
@@ -310,6 +310,14 @@ def _drive(args: argparse.Namespace, address: str):
         return subprocess.run([str(NATIVE_DRIVER), address, str(args.streams), f"{args.fps:g}", f"{lookahead_ms:g}",
                                raw.name, str(args.connections)], capture_output=True, text=True, timeout=timeout,
                               preexec_fn=_pinned(args.driver_cpus))
+
+
+def _histogram_totals(text: str, name: str) -> tuple[float, float]:
+    """(sum, count) of the Prometheus histogram ``name`` in a metrics page; zeros when it is absent."""
+    import re
+
+    found = dict(re.findall(rf"^{name}_(sum|count) (\S+)$", text, re.M))
+    return float(found.get("sum", 0)), float(found.get("count", 0))
 
 
 def _histogram_quantile_ms(buckets: list[tuple[float, float]], q: float) -> float:
