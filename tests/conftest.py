@@ -37,19 +37,29 @@ def tone_wav(tmp_path: Path):
     return make
 
 
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory) -> Path:
-    """A tiny randomly initialised model exported to ONNX (40 ms lookahead), so runtime, sidecar and CLI tests
-    need neither training nor ../shared."""
+def _tiny_model(tmp_path_factory, lookahead: int) -> Path:
     torch = pytest.importorskip("torch", reason="exporting a model needs the train extra (torch)")
     from emobridge.model.export import export
     from emobridge.model.network import FaceNet, NetConfig
 
     torch.manual_seed(0)
-    config = NetConfig(channels=16, dilations=(1, 2, 4), emotion_dim=4, cond_dim=8, lookahead=4, stride=2)
+    config = NetConfig(channels=16, dilations=(1, 2, 4), emotion_dim=4, cond_dim=8, lookahead=lookahead, stride=2)
     net = FaceNet(config)
     for p in net.film.parameters():  # FiLM starts at zero; make conditioning matter for the tests
         torch.nn.init.normal_(p, std=0.2)
     folder = tmp_path_factory.mktemp("tiny_model")
     torch.save({"net": net.state_dict(), "net_config": config.to_dict()}, folder / "checkpoint.pt")
     return export(folder / "checkpoint.pt", folder / "model", {"note": "random weights for tests"})
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A tiny randomly initialised model exported to ONNX (40 ms lookahead), so runtime, sidecar and CLI tests
+    need neither training nor ../shared. Too little lookahead for the bilabial evidence: the network alone."""
+    return _tiny_model(tmp_path_factory, lookahead=4)
+
+
+@pytest.fixture(scope="session")
+def tiny_evidence_model_dir(tmp_path_factory) -> Path:
+    """The same with the shipped model's 80 ms lookahead, so its model.json turns the bilabial evidence on."""
+    return _tiny_model(tmp_path_factory, lookahead=8)

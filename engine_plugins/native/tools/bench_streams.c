@@ -164,8 +164,10 @@ int main(int argc, char **argv) {
       sleep_until(start + 0.02 * ((double)c + (double)i / n));
       size_t count = samples - c * CHUNK < CHUNK ? samples - c * CHUNK : CHUNK;
       s->sent[c] = now_seconds();
-      if (eb_stream_push_s16(s->stream, audio + c * CHUNK, count) != EB_OK) s->failed = 1;
+      /* Published before the push: the server can answer before the push returns, and the receiver must
+         then already count the chunk as sent (else that frame would go unmeasured). */
       atomic_store_explicit(&s->sent_count, c + 1, memory_order_release);
+      if (eb_stream_push_s16(s->stream, audio + c * CHUNK, count) != EB_OK) s->failed = 1;
       if (c + 1 == g_chunks) eb_stream_end_audio(s->stream);
     }
   }

@@ -229,6 +229,11 @@ def run_serve(args: argparse.Namespace) -> int:
         text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
         batch_sum, model_calls = _histogram_totals(text, "emobridge_batch_size")
         step_sum, _ = _histogram_totals(text, "emobridge_step_seconds")
+        compute_sum, _ = _histogram_totals(text, "emobridge_step_compute_seconds")
+        resume_sum, _ = _histogram_totals(text, "emobridge_step_resume_seconds")
+        lag_sum, lag_count = _histogram_totals(text, "emobridge_loop_lag_seconds")
+        lag_buckets = [(float(le), float(n)) for le, n in
+                       re.findall(r'^emobridge_loop_lag_seconds_bucket\{le="([^"]+)"\} (\S+)$', text, re.M)]
         computed = [(float(le), float(n)) for le, n in
                     re.findall(r'^emobridge_frame_latency_seconds_bucket\{le="([^"]+)"\} (\S+)$', text, re.M)]
         if driver.returncode != 0:
@@ -251,6 +256,12 @@ def run_serve(args: argparse.Namespace) -> int:
                    "model_calls": int(model_calls),
                    # Wall time of one batched call as the scheduler sees it (a device call includes its thread hand-off).
                    "model_call_ms_mean": round(1000 * step_sum / max(1.0, model_calls), 2),
+                   # ... split: the model alone, and its end until the scheduler resumed (the loop's wake-up).
+                   "model_compute_ms_mean": round(1000 * compute_sum / max(1.0, model_calls), 2),
+                   "model_resume_ms_mean": round(1000 * resume_sum / max(1.0, model_calls), 2),
+                   # How late the loop ran the scheduler's pause between ticks: a busy loop delays everything.
+                   "loop_lag_ms_mean": round(1000 * lag_sum / max(1.0, lag_count), 2),
+                   "loop_lag_p99_ms_at_most": _histogram_quantile_ms(lag_buckets, 0.99),
                    # The server's own histogram: audio arrival to frame computed, before its send queue and transport.
                    "server_p99_ms_at_most": _histogram_quantile_ms(computed, 0.99)})
     print(f"{args.streams} streams x {args.duration:g} s at {args.fps:g} fps ({args.device}, {args.workers} "
@@ -260,8 +271,10 @@ def run_serve(args: argparse.Namespace) -> int:
     print(f"frame latency beyond lookahead: p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, "
           f"p99 {result['p99_ms']:.1f} ms (max {result['max_ms']:.1f} ms)")
     print(f"server: {result['server_cpu_percent']:.0f}% CPU (100% = one core), {result['server_rss_mb']:.0f} MB resident, "
-          f"{result['model_calls']} batched model calls ({result['model_call_ms_mean']:.2f} ms each on average), "
-          f"mean batch {result['mean_batch']:.1f} streams; "
+          f"{result['model_calls']} batched model calls ({result['model_call_ms_mean']:.2f} ms each on average: "
+          f"{result['model_compute_ms_mean']:.2f} ms the model, {result['model_resume_ms_mean']:.2f} ms until the loop "
+          f"resumed), mean batch {result['mean_batch']:.1f} streams; event loop late by "
+          f"{result['loop_lag_ms_mean']:.2f} ms on average, at most {result['loop_lag_p99_ms_at_most']:g} ms for 99%; "
           f"computed within {result['server_p99_ms_at_most']:g} ms of the audio for 99% of frames (server side)")
     pins = "" if not (args.server_cpus or args.driver_cpus) else (
         f"; pinned: server {_cpu_text(args.server_cpus)}, driver {_cpu_text(args.driver_cpus)}")

@@ -5,7 +5,9 @@
                        (streaming; one step = K = stride frames of 10 ms)
     recognizer.onnx    the emotion mapping network, face [B, T, 52] (network layout) -> emotion [B, 7]
                        (used to measure emotion controllability; not needed to animate)
-    model.json         network config, lookahead, frame rate, conditioning layout, training summary
+    model.json         network config, lookahead, frame rate, conditioning layout, training summary, and
+                       whether the runtime adds PocketSphinx's bilabial evidence (``model/phone_evidence.py``;
+                       on whenever the lookahead leaves room for its 40 ms)
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from emobridge.model import phone_evidence
 from emobridge.model.network import COND_INPUTS, EmotionRecognizer, FaceNet, NetConfig
 
 FRAME_RATE = 100.0
@@ -75,5 +78,7 @@ def export(checkpoint: str | Path, out_dir: str | Path, summary: dict | None = N
             "lookahead_ms": cfg.lookahead * 1000 / FRAME_RATE, "state_shape": [cfg.channels, cfg.state_size],
             "cond_layout": COND_LAYOUT, "outputs": "ARKit-52, canonical order", "config": cfg.to_dict(),
             "parameters": sum(p.numel() for p in net.parameters()), "training": summary or {}}
+    if cfg.lookahead >= phone_evidence.LOOKAHEAD:
+        meta["bilabial_evidence"] = phone_evidence.SOURCE
     (out / "model.json").write_text(json.dumps(meta, indent=1))
     return out

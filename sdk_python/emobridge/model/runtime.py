@@ -4,6 +4,10 @@ CUDA when ONNX Runtime has it and ``device`` allows, else CPU. Both graphs share
 the streaming step caches each block's past inputs, so a live stream costs one step per 20 ms and
 reproduces offline inference of the same audio and conditioning. Outputs are in the network's layout
 (the mouthClose slot carries bilabial closure): ``emobridge.model.output.to_arkit`` makes ARKit weights.
+
+A model whose model.json asks for ``bilabial_evidence`` also runs ``phone_evidence`` beside the graphs
+(PocketSphinx's acoustic model, trained on real voices) and takes the larger of the two closure estimates.
+Its running state rides in the same per-stream state array as the graph's, after it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from emobridge.audio.features import LOG_FLOOR, N_MELS, StreamingLogMel
+from emobridge.model import phone_evidence
+from emobridge.model.output import CLOSURE_SLOT
 
 DEFAULT_MODEL_DIR = Path(__file__).with_name("default")
 SILENCE_MEL = float(np.log(LOG_FLOOR))
@@ -44,6 +50,12 @@ def padded_batch(n: int) -> int:
     """The batch size a device step runs ``n`` streams at: a power of two up to 64, then a multiple of 64,
     so a server meets a few dozen shapes (each warmed up once) instead of every count from 1 to thousands."""
     return 1 << max(0, n - 1).bit_length() if n <= 64 else -(-n // 64) * 64
+
+
+def _padded(x: np.ndarray, rows: int) -> np.ndarray:
+    """``x`` as float32 with ``rows`` zero rows appended along the batch axis."""
+    x = x.astype(np.float32)
+    return np.concatenate([x, np.zeros((rows, *x.shape[1:]), np.float32)]) if rows else x
 
 
 class FaceModel:
@@ -80,7 +92,19 @@ class FaceModel:
         self.frame_rate = float(self.meta["frame_rate"])
         self.lookahead = int(self.meta["lookahead_frames"])
         self.stride = int(self.meta.get("stride", 1))
-        self.state_shape = tuple(self.meta["state_shape"])
+        self.graph_state_shape = tuple(self.meta["state_shape"])
+        self.evidence = bool(self.meta.get("bilabial_evidence"))
+        if self.evidence and self.lookahead < phone_evidence.LOOKAHEAD:
+            raise ModelError(f"{folder}: bilabial evidence needs {phone_evidence.LOOKAHEAD} frames of lookahead, "
+                             f"the model has {self.lookahead}")
+        if self.evidence:
+            try:  # fail now, with the reason, if pocketsphinx or its model files are missing
+                phone_evidence.acoustic_model()
+            except phone_evidence.EvidenceError as err:
+                raise ModelError(f"{folder}: {err}") from None
+        # One flat row per stream: the graph's state, then (with evidence) the evidence's.
+        self.state_shape = (int(np.prod(self.graph_state_shape))
+                            + (phone_evidence.STATE_SIZE if self.evidence else 0),)
         self.cond_size = len(self.meta["cond_layout"])
 
     def infer(self, mel: np.ndarray, cond: np.ndarray) -> np.ndarray:
@@ -97,23 +121,32 @@ class FaceModel:
         cond_in = np.concatenate([np.repeat(cond[:, :1], la, axis=1), cond, np.repeat(cond[:, -1:], fill, axis=1)],
                                  axis=1)
         out = self._offline.run(None, {"mel": mel_in.astype(np.float32), "cond": cond_in.astype(np.float32)})[0]
-        return out[:, la:la + t]
+        out = out[:, la:la + t]
+        if self.evidence:
+            seal = phone_evidence.evidence_offline(mel_in)[:, :t]
+            out[..., CLOSURE_SLOT] = np.maximum(out[..., CLOSURE_SLOT], seal)
+        return out
 
     def new_state(self, batch: int = 1) -> np.ndarray:
-        return np.zeros((batch, *self.state_shape), np.float32)
+        graph = np.zeros((batch, int(np.prod(self.graph_state_shape))), np.float32)
+        return np.concatenate([graph, phone_evidence.new_state(batch)], axis=1) if self.evidence else graph
 
     def step(self, mel: np.ndarray, cond: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One step for a batch of streams: mel [B, stride, 80], cond [B, cond_size], state [B, C, S]
+        """One step for a batch of streams: mel [B, stride, 80], cond [B, cond_size], state [B, *state_shape]
         -> (face [B, stride, 52] for frames lookahead behind the newest mel frame, next state)."""
-        b = len(mel)
+        b, split = len(mel), int(np.prod(self.graph_state_shape))
+        graph_state = state[:, :split].reshape(b, *self.graph_state_shape)
         pad = padded_batch(b) - b if self.pad_batches else 0
         if pad:
-            mel = np.concatenate([mel, np.zeros((pad, *mel.shape[1:]), np.float32)])
-            cond = np.concatenate([cond, np.zeros((pad, *cond.shape[1:]), np.float32)])
-            state = np.concatenate([state, np.zeros((pad, *state.shape[1:]), np.float32)])
-        face, next_state = self._step.run(None, {"mel": mel.astype(np.float32), "cond": cond.astype(np.float32),
-                                                 "state": state})
-        return face[:b], next_state[:b]
+            graph_state = np.concatenate([graph_state, np.zeros((pad, *self.graph_state_shape), np.float32)])
+        face, next_graph = self._step.run(None, {"mel": _padded(mel, pad), "cond": _padded(cond, pad),
+                                                 "state": graph_state})
+        face, next_state = face[:b], next_graph[:b].reshape(b, split)
+        if self.evidence:  # frames as late as the graph's: its lookahead behind the newest mel frame
+            seal, next_evidence = phone_evidence.evidence_step(mel, state[:, split:], delay=self.lookahead)
+            face[..., CLOSURE_SLOT] = np.maximum(face[..., CLOSURE_SLOT], seal)
+            next_state = np.concatenate([next_state, next_evidence], axis=1)
+        return face, next_state
 
     def warm_up(self, max_batch: int) -> int:
         """Run the streaming step once at every padded batch size up to ``max_batch`` (on CUDA the first call

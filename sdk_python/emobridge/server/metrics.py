@@ -87,6 +87,16 @@ class ServerMetrics:
         self.batch = Histogram("emobridge_batch_size", "streams stepped per batched model call", BATCH_BUCKETS)
         self.step_seconds = Histogram("emobridge_step_seconds", "duration of one batched model step",
                                       LATENCY_BUCKETS)
+        # The step's wall time split in two, to tell a slow device from a slow event loop: the model call alone,
+        # and the wait from its end until the scheduler runs again (0 when the step runs on the loop's thread).
+        self.step_compute_seconds = Histogram("emobridge_step_compute_seconds",
+                                              "the model call alone within one batched step", LATENCY_BUCKETS)
+        self.step_resume_seconds = Histogram("emobridge_step_resume_seconds",
+                                             "from a threaded model call's end until the scheduler resumes",
+                                             LATENCY_BUCKETS)
+        self.loop_lag = Histogram("emobridge_loop_lag_seconds",
+                                  "how late the event loop wakes the scheduler from its pause between ticks",
+                                  LATENCY_BUCKETS)
         self.bakes = Counter("emobridge_bakes_total", "Bake requests served")
 
     def render(self) -> str:

@@ -96,8 +96,10 @@ class Scheduler:
                 for session in ready:
                     session.fail(SessionError("INTERNAL", f"the model step failed on the server ({err}); retry"))
                     session.notify()
-            rest = self.min_tick_s - (time.monotonic() - started)
-            await asyncio.sleep(rest if rest > 0 else 0)  # let the readers and writers run between ticks
+            rest = max(0.0, self.min_tick_s - (time.monotonic() - started))
+            paused = time.monotonic()
+            await asyncio.sleep(rest)  # let the readers and writers run between ticks
+            self.metrics.loop_lag.observe(max(0.0, time.monotonic() - paused - rest))
 
     async def tick(self, ready: list[Session], loop: asyncio.AbstractEventLoop | None = None) -> None:
         """One batched step of ``ready`` sessions."""
@@ -117,11 +119,14 @@ class Scheduler:
         state = np.stack([s.state for s in ready])
         started = time.perf_counter()
         if self.model.device == "cpu":
-            face, next_state = self._step(mel, cond, state)
+            face, next_state, computed = self._step(mel, cond, state)
         else:  # the device computes while the event loop serves I/O
-            face, next_state = await loop.run_in_executor(self._executor, self._step, mel, cond, state)
+            face, next_state, computed = await loop.run_in_executor(self._executor, self._step, mel, cond, state)
+        resumed = time.perf_counter()
         m = self.metrics
-        m.step_seconds.observe(time.perf_counter() - started)
+        m.step_seconds.observe(resumed - started)
+        m.step_compute_seconds.observe(computed[1] - computed[0])
+        m.step_resume_seconds.observe(max(0.0, resumed - computed[1]))
         m.batch.observe(len(ready))
         self.ticks += 1
         self.last_batch = len(ready)
@@ -134,7 +139,10 @@ class Scheduler:
                 m.latency.observe(max(0.0, f.latency_s))
             session.notify()
 
-    def _step(self, mel: np.ndarray, cond: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _step(self, mel: np.ndarray, cond: np.ndarray, state: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+        """The model call and ARKit decode; also its (start, end) perf_counter times, on whichever thread ran it."""
+        begun = time.perf_counter()
         face, next_state = self.model.step(mel, cond, state)
         arkit = to_arkit(face.reshape(-1, face.shape[-1])).reshape(face.shape)
-        return arkit, next_state
+        return arkit, next_state, (begun, time.perf_counter())

@@ -53,6 +53,10 @@ def test_bench_serve_native_client_on_two_workers_reports_the_same_numbers(tiny_
     assert 0 <= result["p50_ms"] <= result["p99_ms"] <= result["max_ms"] and result["server_p99_ms_at_most"] > 0
     assert result["workers"] == 2 and result["connections"] == 3 and result["model_calls"] > 0
     assert 0 < result["model_call_ms_mean"] < 1000
+    # The call splits into the model alone and the wait for the loop; on CPU the step runs on the loop's thread.
+    assert 0 < result["model_compute_ms_mean"] <= result["model_call_ms_mean"]
+    assert 0 <= result["model_resume_ms_mean"] < result["model_compute_ms_mean"]
+    assert result["loop_lag_ms_mean"] >= 0 and result["loop_lag_p99_ms_at_most"] >= 0
 
 
 def test_histogram_quantile_is_the_bucket_holding_it():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import numpy as np
+import pytest
 
 from emobridge.model import FaceModel
 from emobridge.server.metrics import ServerMetrics
@@ -37,8 +38,9 @@ def _pcm(speech, scale: float) -> bytes:
     return (speech * scale * 32767).round().astype("<i2").tobytes()
 
 
-def test_one_batched_call_per_tick_equals_streams_run_alone(tiny_model_dir, speech):
-    model = CountingModel(FaceModel(tiny_model_dir, device="cpu"))
+@pytest.mark.parametrize("folder", ["tiny_model_dir", "tiny_evidence_model_dir"])
+def test_one_batched_call_per_tick_equals_streams_run_alone(folder, request, speech):
+    model = CountingModel(FaceModel(request.getfixturevalue(folder), device="cpu"))
     sessions = [_session(model, seed=i, happy=0.3 * i) for i in range(3)]
     alone = [_session(model.model, seed=i, happy=0.3 * i) for i in range(3)]
 
@@ -138,3 +140,39 @@ def test_a_failing_model_call_fails_its_streams_not_the_scheduler(tiny_model_dir
     healthy = asyncio.run(run())
     assert session.error is not None and session.error.code == "INTERNAL" and "device lost" in str(session.error)
     assert healthy.error is None and healthy.frames_run > 0
+
+
+class SlowDeviceModel(CountingModel):
+    """A FaceModel that claims a GPU (so the scheduler steps it in a worker thread) and takes 20 ms a step."""
+
+    device = "cuda"
+
+    def step(self, mel, cond, state):
+        import time
+
+        time.sleep(0.02)
+        return super().step(mel, cond, state)
+
+
+def test_a_threaded_step_is_timed_apart_from_the_loop_that_resumes_it(tiny_model_dir, speech):
+    import time
+
+    model = SlowDeviceModel(FaceModel(tiny_model_dir, device="cpu"))
+    session = _session(model, seed=0, happy=0.0)
+    session.push_audio(_pcm(speech, 1.0))
+
+    async def run():
+        scheduler = Scheduler(model, ServerMetrics())
+        scheduler.add(session)
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.005, time.sleep, 0.3)  # the loop is busy from 5 ms to 305 ms, long past the step's end
+        await scheduler.tick([session])
+        await scheduler.stop()
+        return scheduler.metrics
+
+    metrics = asyncio.run(run())
+    assert model.calls == [1]
+    compute, resume, whole = metrics.step_compute_seconds.sum, metrics.step_resume_seconds.sum, metrics.step_seconds.sum
+    assert 0.02 <= compute < 0.2, "the model call alone, on the worker thread"
+    assert resume >= 0.1, "the loop was still blocked when the call ended"
+    assert whole >= compute + resume - 1e-3
