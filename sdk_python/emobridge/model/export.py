@@ -7,7 +7,7 @@
                        (used to measure emotion controllability; not needed to animate)
     model.json         network config, lookahead, frame rate, conditioning layout, training summary, and
                        whether the runtime adds PocketSphinx's bilabial evidence (``model/phone_evidence.py``;
-                       on whenever the lookahead leaves room for its 40 ms)
+                       on whenever the lookahead leaves room for its 60 ms)
 """
 
 from __future__ import annotations

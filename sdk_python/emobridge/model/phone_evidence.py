@@ -33,8 +33,7 @@ N_CEPS = 13
 DENSITIES = 32       # Gaussians per phone and stream, of the model's 128
 CONTEXT = 3          # delta and double delta look this many frames either side
 SMOOTH = 1           # the log-likelihoods are averaged over this many frames either side
-SHAPE = 1            # the posterior is held over one frame either side, then smoothed as far again
-LOOKAHEAD = CONTEXT + SMOOTH + 2 * SHAPE
+LOOKAHEAD = CONTEXT + SMOOTH + 2   # and the posterior is held over a frame either side, then smoothed as far
 CMN_FRAMES = 300     # the running mean's horizon: 3 s
 MAX_STEP = 8         # frames one streaming step may bring
 CEPS_HISTORY = 2 * CONTEXT + MAX_STEP     # normalised cepstra a stream keeps (a step's frames and their context)
@@ -212,7 +211,7 @@ def evidence_from_loglik(loglik: np.ndarray) -> np.ndarray:
     post = np.exp(smoothed - smoothed.max(-1, keepdims=True))
     post /= post.sum(-1, keepdims=True)
     bilabial = post[..., [PHONES.index(p) for p in BILABIALS]].sum(-1)
-    held = np.maximum(np.maximum(bilabial[:, :-2], bilabial[:, 1:-1]), bilabial[:, 2:])  # SHAPE = 1
+    held = np.maximum(np.maximum(bilabial[:, :-2], bilabial[:, 1:-1]), bilabial[:, 2:])
     return 0.25 * held[:, :-2] + 0.5 * held[:, 1:-1] + 0.25 * held[:, 2:]
 
 

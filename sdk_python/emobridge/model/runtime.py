@@ -137,10 +137,8 @@ class FaceModel:
         b, split = len(mel), int(np.prod(self.graph_state_shape))
         graph_state = state[:, :split].reshape(b, *self.graph_state_shape)
         pad = padded_batch(b) - b if self.pad_batches else 0
-        if pad:
-            graph_state = np.concatenate([graph_state, np.zeros((pad, *self.graph_state_shape), np.float32)])
         face, next_graph = self._step.run(None, {"mel": _padded(mel, pad), "cond": _padded(cond, pad),
-                                                 "state": graph_state})
+                                                 "state": _padded(graph_state, pad)})
         face, next_state = face[:b], next_graph[:b].reshape(b, split)
         if self.evidence:  # frames as late as the graph's: its lookahead behind the newest mel frame
             seal, next_evidence = phone_evidence.evidence_step(mel, state[:, split:], delay=self.lookahead)
