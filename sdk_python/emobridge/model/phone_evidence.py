@@ -167,9 +167,17 @@ def cepstra(mel: np.ndarray) -> np.ndarray:
     return np.log(np.maximum(power @ fmap, 1e-5)) @ dct
 
 
+def _silence_before() -> np.ndarray:
+    """The normalised cepstrum a stream's history starts with: digital silence (what a bake pads a clip with),
+    so the first frames' deltas see silence before them, not a jump from nothing."""
+    silence = cepstra(np.full((1, 1, len(_mel_filterbank())), np.log(LOG_FLOOR), np.float32))[0, 0]
+    return (silence - np.asarray(SPEECH_CEPSTRUM_MEAN, np.float32)).astype(np.float32)
+
+
 def new_state(batch: int) -> np.ndarray:
     state = np.zeros((batch, STATE_SIZE), np.float32)
     state[:, :N_CEPS] = SPEECH_CEPSTRUM_MEAN
+    state[:, N_CEPS:N_CEPS + CEPS_HISTORY * N_CEPS] = np.tile(_silence_before(), CEPS_HISTORY)
     return state
 
 
@@ -220,7 +228,7 @@ def evidence_offline(mel: np.ndarray) -> np.ndarray:
     silence after the clip, as a stream's do once it is flushed; callers pad with silence first for that."""
     b, t = mel.shape[:2]
     c, _ = _normalise(cepstra(mel), new_state(b)[:, :N_CEPS])
-    before = np.zeros((b, LOOKAHEAD, N_CEPS), np.float32)  # a stream's history starts as zeros
+    before = np.broadcast_to(_silence_before(), (b, LOOKAHEAD, N_CEPS))  # as a stream's history starts
     after = np.repeat(c[:, -1:], LOOKAHEAD, axis=1) if t else np.zeros((b, LOOKAHEAD, N_CEPS), np.float32)
     return evidence_from_loglik(phone_loglik(np.concatenate([before, c, after], axis=1)))
 
