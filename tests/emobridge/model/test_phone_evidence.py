@@ -134,3 +134,10 @@ def test_a_model_asking_for_evidence_without_room_for_its_lookahead_is_refused(t
     (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
     with pytest.raises(ModelError, match="lookahead"):
         FaceModel(tmp_path / "m")
+
+
+def test_silence_gives_no_evidence_even_where_a_stream_starts():
+    from emobridge.audio import log_mel
+
+    # A stream's history starts as silence: no jump into the first frames that could read as a closure.
+    assert pe.evidence_offline(log_mel(np.zeros(16000, np.float32))[None]).max() < 0.01
