@@ -232,10 +232,6 @@ def run_serve(args: argparse.Namespace) -> int:
         compute_sum, _ = _histogram_totals(text, "emobridge_step_compute_seconds")
         resume_sum, _ = _histogram_totals(text, "emobridge_step_resume_seconds")
         lag_sum, lag_count = _histogram_totals(text, "emobridge_loop_lag_seconds")
-        lag_buckets = [(float(le), float(n)) for le, n in
-                       re.findall(r'^emobridge_loop_lag_seconds_bucket\{le="([^"]+)"\} (\S+)$', text, re.M)]
-        computed = [(float(le), float(n)) for le, n in
-                    re.findall(r'^emobridge_frame_latency_seconds_bucket\{le="([^"]+)"\} (\S+)$', text, re.M)]
         if driver.returncode != 0:
             raise CliError("the stream driver failed: " + driver.stderr[-2000:])
         result = json.loads(driver.stdout.strip().splitlines()[-1])
@@ -261,9 +257,11 @@ def run_serve(args: argparse.Namespace) -> int:
                    "model_resume_ms_mean": round(1000 * resume_sum / max(1.0, model_calls), 2),
                    # How late the loop ran the scheduler's pause between ticks: a busy loop delays everything.
                    "loop_lag_ms_mean": round(1000 * lag_sum / max(1.0, lag_count), 2),
-                   "loop_lag_p99_ms_at_most": _histogram_quantile_ms(lag_buckets, 0.99),
+                   "loop_lag_p99_ms_at_most": _histogram_quantile_ms(
+                       _histogram_buckets(text, "emobridge_loop_lag_seconds"), 0.99),
                    # The server's own histogram: audio arrival to frame computed, before its send queue and transport.
-                   "server_p99_ms_at_most": _histogram_quantile_ms(computed, 0.99)})
+                   "server_p99_ms_at_most": _histogram_quantile_ms(
+                       _histogram_buckets(text, "emobridge_frame_latency_seconds"), 0.99)})
     print(f"{args.streams} streams x {args.duration:g} s at {args.fps:g} fps ({args.device}, {args.workers} "
           f"worker{'s' if args.workers > 1 else ''}, {args.client} client, {args.connections} connections): "
           f"achieved {result['fps_mean']:.1f} fps per stream (min {result['fps_min']:.1f}), "
@@ -331,6 +329,13 @@ def _histogram_totals(text: str, name: str) -> tuple[float, float]:
 
     found = dict(re.findall(rf"^{name}_(sum|count) (\S+)$", text, re.M))
     return float(found.get("sum", 0)), float(found.get("count", 0))
+
+
+def _histogram_buckets(text: str, name: str) -> list[tuple[float, float]]:
+    """The cumulative (le, count) buckets of the Prometheus histogram ``name`` in a metrics page."""
+    import re
+
+    return [(float(le), float(n)) for le, n in re.findall(rf'^{name}_bucket\{{le="([^"]+)"\}} (\S+)$', text, re.M)]
 
 
 def _histogram_quantile_ms(buckets: list[tuple[float, float]], q: float) -> float:

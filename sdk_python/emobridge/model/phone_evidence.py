@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import lfilter
 
-from emobridge.audio.features import LOG_FLOOR, N_FFT, SAMPLE_RATE, _mel_filterbank
+from emobridge.audio.features import LOG_FLOOR, N_FFT, N_MELS, SAMPLE_RATE, _mel_filterbank
 
 N_CEPS = 13
 DENSITIES = 32       # Gaussians per phone and stream, of the model's 128
@@ -167,10 +167,11 @@ def cepstra(mel: np.ndarray) -> np.ndarray:
     return np.log(np.maximum(power @ fmap, 1e-5)) @ dct
 
 
+@lru_cache(maxsize=1)
 def _silence_before() -> np.ndarray:
     """The normalised cepstrum a stream's history starts with: digital silence (what a bake pads a clip with),
     so the first frames' deltas see silence before them, not a jump from nothing."""
-    silence = cepstra(np.full((1, 1, len(_mel_filterbank())), np.log(LOG_FLOOR), np.float32))[0, 0]
+    silence = cepstra(np.full((1, 1, N_MELS), np.log(LOG_FLOOR), np.float32))[0, 0]
     return (silence - np.asarray(SPEECH_CEPSTRUM_MEAN, np.float32)).astype(np.float32)
 
 

@@ -103,8 +103,8 @@ class FaceModel:
             except phone_evidence.EvidenceError as err:
                 raise ModelError(f"{folder}: {err}") from None
         # One flat row per stream: the graph's state, then (with evidence) the evidence's.
-        self.state_shape = (int(np.prod(self.graph_state_shape))
-                            + (phone_evidence.STATE_SIZE if self.evidence else 0),)
+        self._graph_state_size = int(np.prod(self.graph_state_shape))
+        self.state_shape = (self._graph_state_size + (phone_evidence.STATE_SIZE if self.evidence else 0),)
         self.cond_size = len(self.meta["cond_layout"])
 
     def infer(self, mel: np.ndarray, cond: np.ndarray) -> np.ndarray:
@@ -128,13 +128,13 @@ class FaceModel:
         return out
 
     def new_state(self, batch: int = 1) -> np.ndarray:
-        graph = np.zeros((batch, int(np.prod(self.graph_state_shape))), np.float32)
+        graph = np.zeros((batch, self._graph_state_size), np.float32)
         return np.concatenate([graph, phone_evidence.new_state(batch)], axis=1) if self.evidence else graph
 
     def step(self, mel: np.ndarray, cond: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One step for a batch of streams: mel [B, stride, 80], cond [B, cond_size], state [B, *state_shape]
         -> (face [B, stride, 52] for frames lookahead behind the newest mel frame, next state)."""
-        b, split = len(mel), int(np.prod(self.graph_state_shape))
+        b, split = len(mel), self._graph_state_size
         graph_state = state[:, :split].reshape(b, *self.graph_state_shape)
         pad = padded_batch(b) - b if self.pad_batches else 0
         face, next_graph = self._step.run(None, {"mel": _padded(mel, pad), "cond": _padded(cond, pad),
