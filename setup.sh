@@ -9,6 +9,8 @@ APT_PACKAGES=(flite festival festvox-us-slt-hts festvox-kallpc16k espeak-ng sox 
   festvox-kdlpc16k
   # the native client core (engine_plugins/native): C++ compiler, CMake, gRPC C++ and protoc with its gRPC plugin
   cmake g++ pkg-config libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  # its self-contained bundle for shipping (engine_plugins/native/tools/bundle_native.sh renames the libraries)
+  patchelf
   # the Unity package's tests without Unity (engine_plugins/unity): mcs, mono and NUnit 2
   mono-devel libnunit-cil-dev nunit-console)
 

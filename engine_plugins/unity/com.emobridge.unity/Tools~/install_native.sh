@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# Copies the built native core into the package as a Unity native plugin, with its import settings:
-#   Tools~/install_native.sh [BUILD_DIR]     (default <repo>/build; build it first:
-#   cmake -S <repo> -B build && cmake --build build -j2 --target emobridge)
-# Linux x86_64 only here (libemobridge.so). On Windows/macOS build the same CMake target there and put
-# emobridge.dll / emobridge.bundle in Runtime/Plugins/x86_64 (Unity's Plugin Inspector sets the platform).
-# The binary and its .meta are not committed (.gitignore).
+# Puts the built native core into the package as a Unity native plugin, self-contained: libemobridge.so and
+# the gRPC, protobuf, OpenSSL... libraries it loads (engine_plugins/native/tools/bundle_native.sh), each with
+# its import settings (Editor + Linux64 player), so a player runs on machines without gRPC installed.
+#   Tools~/install_native.sh [BUILD_DIR [PLUGIN_DIR]]   (defaults <repo>/build and Runtime/Plugins/x86_64;
+#   build it first: cmake -S <repo> -B build && cmake --build build -j2 --target emobridge)
+# Linux x86_64 only here. On Windows/macOS build the same CMake target there and put emobridge.dll /
+# emobridge.bundle in Runtime/Plugins/x86_64 (Unity's Plugin Inspector sets the platform).
+# The binaries and their .meta are not committed (.gitignore).
 set -euo pipefail
 PACKAGE="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="${1:-$PACKAGE/../../../build}"
+DEST="${2:-$PACKAGE/Runtime/Plugins/x86_64}"
 LIB="$BUILD/engine_plugins/native/libemobridge.so"
-[ -f "$LIB" ] || { echo "install_native: $LIB not found; build it first (see the header of this script)" >&2; exit 1; }
-DEST="$PACKAGE/Runtime/Plugins/x86_64"
-cp -L "$LIB" "$DEST/libemobridge.so"   # -L: the real file, not the soname symlink chain
-GUID="$(printf 'com.emobridge.unity/Runtime/Plugins/x86_64/libemobridge.so' | md5sum | cut -c1-32)"
-cat > "$DEST/libemobridge.so.meta" <<META
+BUNDLE="$PACKAGE/../../native/tools/bundle_native.sh"
+# DllImport("emobridge") looks for libemobridge.so; nothing links against its SONAME, so the name is free.
+"$BUNDLE" "$LIB" "$DEST" libemobridge.so
+
+for so in "$DEST"/*.so; do
+  [ -f "$so" ] || continue
+  GUID="$(printf 'com.emobridge.unity/Runtime/Plugins/x86_64/%s' "$(basename "$so")" | md5sum | cut -c1-32)"
+cat > "$so.meta" <<META
 fileFormatVersion: 2
 guid: $GUID
 PluginImporter:
@@ -55,4 +61,5 @@ PluginImporter:
   assetBundleName: 
   assetBundleVariant: 
 META
-echo "installed $DEST/libemobridge.so (links the system's gRPC: libgrpc++ must be installed where it runs)"
+done
+echo "installed $DEST/libemobridge.so with its libraries, each with a .meta"

@@ -5,7 +5,8 @@
 // Expected layout (tools/stage_native.sh fills it on Linux; see ../../../README.md for Win64/Mac):
 //   include/emobridge.h                       (copy of engine_plugins/native/include/emobridge.h)
 //   lib/Win64/emobridge.dll, emobridge.lib    (import library for the DLL)
-//   lib/Linux/libemobridge.so.0               (the SONAME the linker records) + libemobridge.so
+//   lib/Linux/libemobridge.so.0               (the SONAME the linker records) + libemobridge.so,
+//                                             and the libraries it loads (lib*-<version>.so)
 //   lib/Mac/libemobridge.dylib
 // When include/ is missing (building straight from the repository checkout), the header is taken
 // from engine_plugins/native/include.
@@ -38,6 +39,17 @@ public class EmoBridgeNative : ModuleRules
 		{
 			PublicAdditionalLibraries.Add(Path.Combine(LibDir, "libemobridge.so"));
 			RuntimeDependencies.Add("$(BinaryOutputDir)/libemobridge.so.0", Path.Combine(LibDir, "libemobridge.so.0"));
+			// The libraries tools/stage_native.sh bundles with it (gRPC, protobuf, OpenSSL...): it finds them
+			// beside itself ($ORIGIN), so they go to the same folder.
+			string[] Bundled = Directory.Exists(LibDir) ? Directory.GetFiles(LibDir, "*.so") : new string[0];
+			foreach (string Dependency in Bundled)
+			{
+				string Name = Path.GetFileName(Dependency);
+				if (Name != "libemobridge.so")
+				{
+					RuntimeDependencies.Add("$(BinaryOutputDir)/" + Name, Dependency);
+				}
+			}
 			PublicDefinitions.Add("EMOBRIDGE_NATIVE_DLL=\"libemobridge.so.0\"");
 		}
 		else if (Target.Platform == UnrealTargetPlatform.Mac)
