@@ -74,7 +74,7 @@ def test_stream_through_ctypes_equals_bake(sidecar):
 
     rate, pcm = _hello()
     lib = native.load()
-    assert lib.eb_version().decode() and lib.eb_abi_version() >= native.EB_ABI_VERSION == 3
+    assert lib.eb_version().decode() and lib.eb_abi_version() >= native.EB_ABI_VERSION == 4
     with native.Client(sidecar, lib=lib) as client:
         stream = client.stream(sample_rate=rate, seed=3, emotion={"sad": 0.5}, frame_queue_capacity=1024)
         frames = native.stream_pcm16(stream, pcm, rate)
@@ -146,7 +146,7 @@ def test_timed_and_valence_arousal_emotion(sidecar):
 @in_child
 def test_bake_through_ctypes_equals_the_python_clients_bake(sidecar):
     """ABI 3's eb_bake through the shipped .so: the same frames as the Python client's Bake of the same request,
-    on the model route and, with a transcript, on the forced-alignment route."""
+    on the model route, with a transcript on the forced-alignment route, and with ABI 4's emotion keyframes."""
     from emobridge.client import EmoBridgeClient
     from emobridge.wire import pb
 
@@ -155,19 +155,26 @@ def test_bake_through_ctypes_equals_the_python_clients_bake(sidecar):
     with native.Client(sidecar) as client:
         model_frames, model_route = client.bake(pcm, sample_rate=rate, emotion={"angry": 0.7}, seed=5)
         text_frames, text_route = client.bake(pcm, sample_rate=rate, emotion={"angry": 0.7}, seed=5, transcript=text)
+        turn = [(1.5, 0.2, {"sad": 0.9}), (3.0, 0.0, {})]
+        keyed_frames, _ = client.bake(pcm, sample_rate=rate, emotion={"angry": 0.7}, seed=5, emotion_keys=turn)
         with pytest.raises(native.NativeError) as refused:
             client.bake(pcm, sample_rate=rate, emotion={"glee": 1.0})
     assert refused.value.code == native.EB_ERR_INVALID_ARGUMENT and "glee" in str(refused.value)
     assert (model_route, text_route) == ("model", "transcript")
-    for frames, transcript in ((model_frames, ""), (text_frames, text)):
+    for frames, transcript, keys in ((model_frames, "", []), (text_frames, text, []), (keyed_frames, "", turn)):
         request = pb.BakeRequest(pcm=pb.PcmAudio(data=pcm, encoding=pb.AUDIO_ENCODING_PCM_S16LE, sample_rate=rate),
                                  seed=5, transcript=transcript)
         request.emotion_keyframes.append(pb.EmotionUpdate(emotion=pb.Emotion(intensities={"angry": 0.7})))
+        for t, ramp, emotion in keys:
+            request.emotion_keyframes.append(pb.EmotionUpdate(emotion=pb.Emotion(intensities=emotion),
+                                                              time_seconds=t, transition_seconds=ramp))
         with EmoBridgeClient(sidecar, timeout=60) as python_client:
             baked = python_client.bake_raw(request).animation.frames
         assert len(frames) == len(baked) == 240
         assert [list(f.weights[:52]) for f in frames] == [list(f.weights) for f in baked]
         assert [list(f.emotion[:7]) for f in frames] == [list(f.emotion) for f in baked]
+    sad = np.array([f.emotion[1] for f in keyed_frames])
+    assert sad[80] == 0 and sad[130] > 0.85 and sad[200] == 0  # 1.33 s, 2.17 s, 3.33 s: the keys were applied
 
 
 @in_child

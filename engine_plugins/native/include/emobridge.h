@@ -64,8 +64,10 @@ extern "C" {
  *   2: eb_stream_set_emotion_at (an emotion change at a time on the audio timeline) and
  *      eb_stream_set_valence_arousal (a valence/arousal point, negative values included).
  *   3: eb_bake_s16 / eb_bake_f32 (a whole clip in one call, with a transcript or recognised words),
- *      eb_bake_config, eb_bake_info, eb_bake_config_init and eb_bake_max_frames. */
-#define EB_ABI_VERSION 3
+ *      eb_bake_config, eb_bake_info, eb_bake_config_init and eb_bake_max_frames.
+ *   4: emotion keyframes in a bake (eb_emotion_key; eb_bake_config.emotion_keys and emotion_key_count,
+ *      appended: a config filled by an ABI 3 caller is still taken, without keyframes). */
+#define EB_ABI_VERSION 4
 /* Most weights a frame carries: 52 ARKit, or a rig profile's own count (at most this many). */
 #define EB_MAX_WEIGHTS 64
 /* Emotion basis size: happy, sad, angry, fear, disgust, surprise, contempt (in that order). */
@@ -155,6 +157,16 @@ typedef struct eb_stream_stats {
   char stream_id[40];            /* the sidecar's id of the current connection ("" before the header) */
 } eb_stream_stats;
 
+/* One emotion keyframe of a bake (eb_bake_config.emotion_keys): from time_seconds on the clip's timeline the
+ * face blends to this emotion over transition_seconds (a critically damped blend, never a pop). Since ABI 4. */
+typedef struct eb_emotion_key {
+  double time_seconds;           /* >= 0, seconds from the clip's start; keys may come in any order */
+  float transition_seconds;      /* 0..3600; 0 = at once */
+  const char *const *names;      /* the target as parallel arrays (copied), as eb_bake_config.emotion_*; */
+  const float *values;           /* intensities 0..1; count 0 = neutral */
+  uint32_t count;
+} eb_emotion_key;
+
 /* How to bake a clip (eb_bake_s16 / eb_bake_f32). Fill with eb_bake_config_init, then change what you
  * need. Fields are only ever appended; struct_size tells the library which version you compiled
  * against. Since ABI 3. */
@@ -180,6 +192,10 @@ typedef struct eb_bake_config {
   const char *const *emotion_names;
   const float *emotion_values;
   uint32_t emotion_count;
+  /* Since ABI 4: emotion changes over the clip (copied), e.g. a cutscene line that turns angry halfway;
+   * the emotion above holds from the start until the first of them. NULL / 0 = none; at most 4096. */
+  const eb_emotion_key *emotion_keys;
+  uint32_t emotion_key_count;
 } eb_bake_config;
 
 /* How a bake was made (optional output of eb_bake_s16 / eb_bake_f32). Since ABI 3. */

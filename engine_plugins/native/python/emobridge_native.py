@@ -17,7 +17,7 @@ import time
 import wave
 from pathlib import Path
 
-EB_ABI_VERSION = 3  # needs the bake calls of ABI 3 (a newer library serves it too)
+EB_ABI_VERSION = 4  # needs the bake emotion keyframes of ABI 4 (a newer library serves it too)
 EB_MAX_WEIGHTS = 64
 EB_NUM_EMOTIONS = 7
 
@@ -56,13 +56,18 @@ class StreamStats(C.Structure):
                 ("stream_id", C.c_char * 40)]
 
 
+class EmotionKey(C.Structure):
+    _fields_ = [("time_seconds", C.c_double), ("transition_seconds", C.c_float), ("names", C.POINTER(C.c_char_p)),
+                ("values", C.POINTER(C.c_float)), ("count", C.c_uint32)]
+
+
 class BakeConfig(C.Structure):
     _fields_ = [("struct_size", C.c_uint32), ("sample_rate", C.c_uint32), ("channels", C.c_uint32),
                 ("fps", C.c_double), ("seed", C.c_uint64), ("mouth_preservation", C.c_float),
                 ("style_energy", C.c_float), ("style_smoothness", C.c_float), ("rig_profile", C.c_char_p),
                 ("transcript", C.c_char_p), ("recognize_words", C.c_int32), ("timeout_ms", C.c_uint32),
                 ("emotion_names", C.POINTER(C.c_char_p)), ("emotion_values", C.POINTER(C.c_float)),
-                ("emotion_count", C.c_uint32)]
+                ("emotion_count", C.c_uint32), ("emotion_keys", C.POINTER(EmotionKey)), ("emotion_key_count", C.c_uint32)]
 
 
 class BakeInfo(C.Structure):
@@ -231,8 +236,9 @@ class Client:
 
     def bake(self, samples, sample_rate: int = 16000, channels: int = 1, f32: bool = False,
              emotion: dict[str, float] | None = None, transcript: str | None = None, recognize_words: bool = False,
-             **fields) -> tuple[list[Frame], str]:
-        """A whole clip in one Bake call: interleaved int16 (bytes or an array) or, with ``f32``, float32 samples.
+             emotion_keys: list[tuple[float, float, dict[str, float]]] = (), **fields) -> tuple[list[Frame], str]:
+        """A whole clip in one Bake call: interleaved int16 (bytes or an array) or, with ``f32``, float32 samples;
+        ``emotion_keys``: (time_seconds, transition_seconds, emotion) changes over the clip.
         Returns (every frame, the route: "transcript", "model", "phones" or "silence")."""
         data = bytes(samples) if isinstance(samples, (bytes, bytearray, memoryview)) else samples.tobytes()
         count = len(data) // ((4 if f32 else 2) * channels)
@@ -244,6 +250,9 @@ class Client:
             setattr(config, name, value)
         names, values, n = _emotion_arrays(emotion)
         config.emotion_names, config.emotion_values, config.emotion_count = names, values, n
+        key_arrays = [(t, ramp, *_emotion_arrays(e)) for t, ramp, e in emotion_keys]  # alive until the call returns
+        keys = (EmotionKey * max(1, len(emotion_keys)))(*[EmotionKey(*fields) for fields in key_arrays])
+        config.emotion_keys, config.emotion_key_count = keys, len(emotion_keys)
         capacity = self.lib.eb_bake_max_frames(count, sample_rate, config.fps)
         frames, got, info = (Frame * capacity)(), C.c_size_t(), BakeInfo(struct_size=C.sizeof(BakeInfo))
         fn = self.lib.eb_bake_f32 if f32 else self.lib.eb_bake_s16

@@ -1,6 +1,7 @@
 // The C ABI (include/emobridge.h): argument checks, handle lookup, and nothing C++ crossing the line.
 // Each entry point clears this thread's error, catches every exception, and forwards to Client/Stream.
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <new>
 #include <string>
@@ -21,6 +22,7 @@ namespace {
 constexpr size_t kMaxName = 256;  // longest address, emotion name or rig profile taken
 constexpr uint32_t kMaxEmotionNames = 64;
 constexpr size_t kMaxTranscript = 65536;  // bytes; a line of dialogue is far shorter
+constexpr uint32_t kMaxEmotionKeys = 4096;
 
 template <class F>
 int32_t guarded(F&& body) noexcept {
@@ -78,13 +80,14 @@ double at_once_if_nan(double time_seconds) { return std::isnan(time_seconds) ? -
 
 bool bad_argument(const std::string& why) { return fail(EB_ERR_INVALID_ARGUMENT, why), false; }
 
-// The fields streams and bakes share, checked and copied the same way for both.
+// The fields streams and bakes share, checked and copied the same way for both. `oldest` is the size of the
+// config in the first ABI that had it: fields appended since are read only when struct_size covers them.
 template <class Config, class Settings>
-bool read_shared_fields(const Config* c, const char* init, Settings* s) {
+bool read_shared_fields(const Config* c, const char* init, size_t oldest, Settings* s) {
   if (!c) return bad_argument("config is NULL");
-  if (c->struct_size < sizeof(Config))
+  if (c->struct_size < oldest)
     return bad_argument("config.struct_size is " + std::to_string(c->struct_size) + ", expected at least " +
-                        std::to_string(sizeof(Config)) + "; fill the config with " + init);
+                        std::to_string(oldest) + "; fill the config with " + init);
   if (c->sample_rate < 8000 || c->sample_rate > 192000) return bad_argument("sample_rate must be 8000..192000 Hz");
   if (c->channels < 1 || c->channels > 8) return bad_argument("channels must be 1..8");
   if (!(c->fps > 0.0 && c->fps <= 240.0)) return bad_argument("fps must be in (0, 240]");
@@ -105,7 +108,7 @@ bool read_shared_fields(const Config* c, const char* init, Settings* s) {
 
 // eb_stream_config -> StreamSettings, checking every field.
 bool read_config(const eb_stream_config* c, eb::StreamSettings* s) {
-  if (!read_shared_fields(c, "eb_stream_config_init", s)) return false;
+  if (!read_shared_fields(c, "eb_stream_config_init", sizeof *c, s)) return false;
   if (c->frame_queue_capacity < 1 || c->frame_queue_capacity > 65536)
     return bad_argument("frame_queue_capacity must be 1..65536");
   if (c->audio_queue_ms < 100 || c->audio_queue_ms > 600000) return bad_argument("audio_queue_ms must be 100..600000");
@@ -132,9 +135,27 @@ bool is_utf8(const std::string& text) {
   return true;
 }
 
+// eb_emotion_key[count] -> EmotionKeys, checking every field.
+bool read_emotion_keys(const eb_emotion_key* keys, uint32_t count, std::vector<eb::EmotionKey>* out) {
+  if (count > kMaxEmotionKeys) return bad_argument("more than 4096 emotion_keys");
+  if (count && !keys) return bad_argument("emotion_keys is NULL with emotion_key_count > 0");
+  out->assign(count, {});
+  for (uint32_t i = 0; i < count; ++i) {
+    const std::string which = "emotion_keys[" + std::to_string(i) + "]";
+    if (!in_range(keys[i].time_seconds, 0.0, 1e7)) return bad_argument(which + ".time_seconds must be finite and >= 0");
+    if (!in_range(keys[i].transition_seconds, 0.0, 3600.0))
+      return bad_argument(which + ".transition_seconds must be in 0..3600");
+    (*out)[i].time_seconds = keys[i].time_seconds;
+    (*out)[i].transition_seconds = keys[i].transition_seconds;
+    if (!read_emotion(keys[i].names, keys[i].values, keys[i].count, &(*out)[i].emotion))
+      return bad_argument(which + ": " + eb::thread_error());
+  }
+  return true;
+}
+
 // eb_bake_config -> BakeSettings, checking every field.
 bool read_bake_config(const eb_bake_config* c, eb::BakeSettings* s) {
-  if (!read_shared_fields(c, "eb_bake_config_init", s)) return false;
+  if (!read_shared_fields(c, "eb_bake_config_init", offsetof(eb_bake_config, emotion_keys), s)) return false;
   if (c->timeout_ms < 1 || c->timeout_ms > 3600000) return bad_argument("timeout_ms must be 1..3600000");
   if (c->transcript) {
     size_t n = strnlen(c->transcript, kMaxTranscript + 1);
@@ -144,6 +165,8 @@ bool read_bake_config(const eb_bake_config* c, eb::BakeSettings* s) {
   }
   s->recognize_words = c->recognize_words != 0;
   s->timeout_ms = c->timeout_ms;
+  if (c->struct_size >= sizeof *c && !read_emotion_keys(c->emotion_keys, c->emotion_key_count, &s->emotion_keys))
+    return false;
   return true;
 }
 

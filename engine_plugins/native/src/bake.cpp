@@ -58,6 +58,12 @@ pb::BakeRequest request_of(const BakeSettings& s, const void* samples, size_t by
     key->set_time_seconds(0.0);
     key->set_transition_seconds(0.0);
   }
+  for (const EmotionKey& k : s.emotion_keys) {
+    auto* key = request.add_emotion_keyframes();
+    *key->mutable_emotion() = emotion_to_proto(k.emotion);
+    key->set_time_seconds(k.time_seconds);
+    key->set_transition_seconds(k.transition_seconds);
+  }
   return request;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -14,6 +15,13 @@
 #include "wire.h"
 
 namespace eb {
+
+// An eb_emotion_key, copied.
+struct EmotionKey {
+  double time_seconds = 0.0;
+  float transition_seconds = 0.0f;
+  Emotion emotion;
+};
 
 // eb_bake_config, validated and copied into owned values.
 struct BakeSettings {
@@ -24,6 +32,7 @@ struct BakeSettings {
   std::string rig_profile, transcript;
   bool recognize_words = false;
   Emotion emotion;
+  std::vector<EmotionKey> emotion_keys;
 };
 
 // Upper bound of the frames a bake of `frames` sample frames returns (eb_bake_max_frames).

@@ -1,5 +1,5 @@
 // eb_bake_s16 / eb_bake_f32 against a real sidecar: the frames equal the sidecar's own Bake reply,
-// transcript and recognised-word routes are reachable, and what the sidecar refuses comes back as
+// emotion keyframes follow the keys, transcript and recognised-word routes are reachable, and what the sidecar refuses comes back as
 // EB_ERR_INVALID_ARGUMENT with its reason (the argument checks that need no sidecar are in test_misuse).
 #include <cmath>
 #include <cstdio>
@@ -59,6 +59,26 @@ double max_difference(const std::vector<eb_frame>& a, const std::vector<eb_frame
   return worst;
 }
 
+// The sidecar's own Bake reply to the generated stub, as eb_frames.
+std::vector<eb_frame> bake_direct(pb::EmoBridge::Stub& stub, const pb::BakeRequest& request) {
+  pb::BakeResponse reply;
+  grpc::ClientContext context;
+  CHECK(stub.Bake(&context, request, &reply).ok());
+  std::vector<eb_frame> frames;
+  for (const pb::Frame& f : reply.animation().frames()) {
+    eb_frame frame{};
+    frame.index = f.index();
+    frame.weight_count = uint32_t(f.weights_size());
+    std::copy(f.weights().begin(), f.weights().end(), frame.weights);
+    frame.head = {f.head().yaw(), f.head().pitch(), f.head().roll()};
+    frame.left_eye = {f.left_eye().yaw(), f.left_eye().pitch(), f.left_eye().roll()};
+    frame.right_eye = {f.right_eye().yaw(), f.right_eye().pitch(), f.right_eye().roll()};
+    std::copy(f.emotion().begin(), f.emotion().end(), frame.emotion);
+    frames.push_back(frame);
+  }
+  return frames;
+}
+
 std::string read_text(const std::string& path) {
   std::ifstream file(path);
   return std::string(std::istreambuf_iterator<char>(file), {});
@@ -102,22 +122,34 @@ int main() {
   request.set_seed(7);
   auto* key = request.add_emotion_keyframes();
   (*key->mutable_emotion()->mutable_intensities())["happy"] = 0.6f;
-  pb::BakeResponse reply;
-  grpc::ClientContext context;
-  CHECK(stub->Bake(&context, request, &reply).ok());
-  std::vector<eb_frame> direct;
-  for (const pb::Frame& f : reply.animation().frames()) {
-    eb_frame frame{};
-    frame.index = f.index();
-    frame.weight_count = uint32_t(f.weights_size());
-    std::copy(f.weights().begin(), f.weights().end(), frame.weights);
-    frame.head = {f.head().yaw(), f.head().pitch(), f.head().roll()};
-    frame.left_eye = {f.left_eye().yaw(), f.left_eye().pitch(), f.left_eye().roll()};
-    frame.right_eye = {f.right_eye().yaw(), f.right_eye().pitch(), f.right_eye().roll()};
-    std::copy(f.emotion().begin(), f.emotion().end(), frame.emotion);
-    direct.push_back(frame);
+  CHECK(max_difference(model.frames, bake_direct(*stub, request)) == 0.0);
+
+  // --- emotion keyframes (ABI 4): angry from 1 s over 0.3 s, neutral at once from 2 s; the sidecar's own
+  // Bake of the same keyframes gives the same frames, and the emotion follows the keys
+  const char* angry[] = {"angry"};
+  const float strong[] = {0.8f};
+  const eb_emotion_key keys[] = {{2.0, 0.0f, nullptr, nullptr, 0}, {1.0, 0.3f, angry, strong, 1}};  // any order
+  eb_bake_config keyed = config;
+  keyed.emotion_keys = keys;
+  keyed.emotion_key_count = 2;
+  Baked turns = bake_s16(client, keyed, audio);
+  CHECK_RC(turns.rc, EB_OK);
+  for (const eb_emotion_key& k : keys) {
+    auto* update = request.add_emotion_keyframes();
+    if (k.count) (*update->mutable_emotion()->mutable_intensities())[k.names[0]] = k.values[0];
+    else update->mutable_emotion();  // set, and empty: neutral
+    update->set_time_seconds(k.time_seconds);
+    update->set_transition_seconds(k.transition_seconds);
   }
-  CHECK(max_difference(model.frames, direct) == 0.0);
+  CHECK(max_difference(turns.frames, bake_direct(*stub, request)) == 0.0);
+  const eb_frame &before = turns.frames[50], &during = turns.frames[110], &after = turns.frames[150];  // 60 fps
+  std::printf("keyframes: happy/angry at 0.83 s %.2f/%.2f, 1.83 s %.2f/%.2f, 2.5 s %.2f/%.2f\n", before.emotion[0],
+              before.emotion[2], during.emotion[0], during.emotion[2], after.emotion[0], after.emotion[2]);
+  CHECK(std::fabs(before.emotion[0] - 0.6f) < 0.01f && before.emotion[2] < 0.01f);
+  CHECK(std::fabs(during.emotion[2] - 0.8f) < 0.05f && during.emotion[0] < 0.05f);
+  CHECK(after.emotion[0] < 0.01f && after.emotion[2] < 0.01f);
+  CHECK(max_difference(std::vector<eb_frame>(turns.frames.begin(), turns.frames.begin() + 55),
+                       std::vector<eb_frame>(model.frames.begin(), model.frames.begin() + 55)) == 0.0);
 
   // --- float samples are the same audio
   std::vector<float> as_float(audio.begin(), audio.end());

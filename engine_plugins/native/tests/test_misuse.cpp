@@ -3,6 +3,7 @@
 // Needs no sidecar (nothing listens on the addresses used).
 #include <atomic>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -167,6 +168,38 @@ int main() {
     bake = base_bake_config(); bake.transcript = text; bake_fails(client, bake, "a transcript that is not UTF-8");
     CHECK(std::strstr(eb_last_error(), "UTF-8") != nullptr);
   }
+  // emotion keyframes (ABI 4): each field is checked, and the message names the key
+  const char* happy[] = {"happy"};
+  const float full[] = {1.0f}, too_much[] = {2.0f};
+  eb_emotion_key keys[2] = {{0.5, 0.3f, happy, full, 1}, {1.0, 0.0f, happy, full, 1}};
+  auto with_keys = [&](double time, float transition, const float* values, uint32_t count) {
+    keys[1] = {time, transition, happy, values, count};
+    eb_bake_config c = base_bake_config();
+    c.emotion_keys = keys;
+    c.emotion_key_count = 2;
+    return c;
+  };
+  bake_fails(client, with_keys(-0.1, 0.0f, full, 1), "a key at -0.1 s");
+  CHECK(std::strstr(eb_last_error(), "emotion_keys[1].time_seconds") != nullptr);
+  bake_fails(client, with_keys(NAN, 0.0f, full, 1), "a key at NaN s");
+  bake_fails(client, with_keys(INFINITY, 0.0f, full, 1), "a key at +inf s");
+  bake_fails(client, with_keys(1.0, NAN, full, 1), "a NaN transition");
+  bake_fails(client, with_keys(1.0, -1.0f, full, 1), "a negative transition");
+  bake_fails(client, with_keys(1.0, 0.0f, too_much, 1), "an intensity of 2");
+  CHECK(std::strstr(eb_last_error(), "emotion_keys[1]: emotion intensity of 'happy'") != nullptr);
+  bake_fails(client, with_keys(1.0, 0.0f, nullptr, 1), "a key with NULL values");
+  bake = base_bake_config(); bake.emotion_key_count = 1; bake_fails(client, bake, "NULL emotion_keys");
+  bake = base_bake_config(); bake.emotion_keys = keys; bake.emotion_key_count = 5000;
+  bake_fails(client, bake, "5000 emotion keys");
+  // A config from an ABI 3 caller ends before the keys: taken (it gets as far as the missing sidecar),
+  // and whatever lies past its end is not read.
+  bake = with_keys(NAN, 0.0f, full, 1);
+  bake.struct_size = offsetof(eb_bake_config, emotion_keys);
+  bake.timeout_ms = 2000;
+  CHECK_RC(eb_bake_s16(client, &bake, clip, 1600, baked, 16, &count, nullptr), EB_ERR_UNAVAILABLE);
+  bake.struct_size = offsetof(eb_bake_config, emotion_keys) - 1;
+  bake_fails(client, bake, "a struct_size one short of ABI 3's");
+
   bake = base_bake_config(); bake.transcript = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80";  // UTF-8 passes the checks
   bake.timeout_ms = 2000;
   t0 = now();

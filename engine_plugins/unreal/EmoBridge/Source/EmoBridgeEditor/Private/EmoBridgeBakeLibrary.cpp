@@ -20,7 +20,8 @@ namespace
 {
 // Bakes the whole clip in one call to the sidecar and returns every frame (empty on failure).
 TArray<eb_frame> BakeClip(const TArray<uint8>& Pcm, uint32 SampleRate, uint16 NumChannels, const FString& Address,
-	const TMap<FName, float>& Emotion, float Fps, int64 Seed, const FString& Transcript, bool bRecognizeWords)
+	const TMap<FName, float>& Emotion, const TArray<FEmoBridgeEmotionKey>& EmotionKeys, float Fps, int64 Seed,
+	const FString& Transcript, bool bRecognizeWords)
 {
 	TArray<eb_frame> Frames;
 	eb_client* Client = nullptr;
@@ -42,6 +43,17 @@ TArray<eb_frame> BakeClip(const TArray<uint8>& Pcm, uint32 SampleRate, uint16 Nu
 	Config.emotion_names = Initial.Names.GetData();
 	Config.emotion_values = Initial.Values.GetData();
 	Config.emotion_count = Initial.Num();
+	// Each key's name arrays must stay put while the keys point at them: reserved, never reallocated.
+	TArray<FEmoBridgeEmotionArrays> KeyArrays;
+	KeyArrays.Reserve(EmotionKeys.Num());
+	TArray<eb_emotion_key> Keys;
+	for (const FEmoBridgeEmotionKey& Key : EmotionKeys)
+	{
+		const FEmoBridgeEmotionArrays& Arrays = KeyArrays.Emplace_GetRef(Key.Emotion);
+		Keys.Add({double(Key.TimeSeconds), Key.TransitionSeconds, Arrays.Names.GetData(), Arrays.Values.GetData(), Arrays.Num()});
+	}
+	Config.emotion_keys = Keys.GetData();
+	Config.emotion_key_count = uint32(Keys.Num());
 	const size_t SampleFrames = size_t(Pcm.Num()) / (2 * NumChannels);
 	Frames.SetNumZeroed(int32(eb_bake_max_frames(SampleFrames, SampleRate, Fps)));
 	eb_bake_info Info;
@@ -67,6 +79,14 @@ UAnimSequence* UEmoBridgeBakeLibrary::BakeSoundWaveToAnimSequence(USoundWave* So
 	const FString& ServerAddress, const TMap<FName, float>& Emotion, float Fps, int64 Seed, const FString& Transcript,
 	bool bRecognizeWords)
 {
+	return BakeSoundWaveWithEmotionKeys(Sound, Skeleton, PackagePath, ServerAddress, Emotion, {}, Fps, Seed, Transcript,
+		bRecognizeWords);
+}
+
+UAnimSequence* UEmoBridgeBakeLibrary::BakeSoundWaveWithEmotionKeys(USoundWave* Sound, USkeleton* Skeleton,
+	const FString& PackagePath, const FString& ServerAddress, const TMap<FName, float>& Emotion,
+	const TArray<FEmoBridgeEmotionKey>& EmotionKeys, float Fps, int64 Seed, const FString& Transcript, bool bRecognizeWords)
+{
 	if (!Sound || !Skeleton || !FEmoBridgeModule::IsNativeReady() || Fps <= 0.f)
 	{
 		UE_LOG(LogEmoBridge, Error, TEXT("Bake: need a SoundWave, a Skeleton, Fps > 0 and the native core loaded"));
@@ -80,7 +100,8 @@ UAnimSequence* UEmoBridgeBakeLibrary::BakeSoundWaveToAnimSequence(USoundWave* So
 		UE_LOG(LogEmoBridge, Error, TEXT("Bake: %s has no imported PCM data"), *Sound->GetName());
 		return nullptr;
 	}
-	const TArray<eb_frame> Frames = BakeClip(Pcm, SampleRate, NumChannels, ServerAddress, Emotion, Fps, Seed, Transcript, bRecognizeWords);
+	const TArray<eb_frame> Frames = BakeClip(Pcm, SampleRate, NumChannels, ServerAddress, Emotion, EmotionKeys, Fps, Seed, Transcript,
+		bRecognizeWords);
 	if (Frames.Num() < 2)
 	{
 		return nullptr;

@@ -14,6 +14,24 @@ class UAnimSequence;
 class USkeleton;
 class USoundWave;
 
+/** An emotion change during a baked line: from TimeSeconds on the clip the face blends to Emotion over
+ *  TransitionSeconds (0 = at once). An empty Emotion is neutral. */
+USTRUCT(BlueprintType)
+struct EMOBRIDGEEDITOR_API FEmoBridgeEmotionKey
+{
+	GENERATED_BODY()
+
+	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "EmoBridge", meta = (ClampMin = "0"))
+	float TimeSeconds = 0.f;
+
+	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "EmoBridge", meta = (ClampMin = "0", ClampMax = "3600"))
+	float TransitionSeconds = 0.3f;
+
+	/** Basis emotion -> intensity 0..1 (happy, sad, angry, fear, disgust, surprise, contempt, or an alias). */
+	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "EmoBridge")
+	TMap<FName, float> Emotion;
+};
+
 UCLASS()
 class EMOBRIDGEEDITOR_API UEmoBridgeBakeLibrary : public UBlueprintFunctionLibrary
 {
@@ -30,4 +48,11 @@ public:
 	static UAnimSequence* BakeSoundWaveToAnimSequence(USoundWave* Sound, USkeleton* Skeleton, const FString& PackagePath,
 		const FString& ServerAddress, const TMap<FName, float>& Emotion, float Fps = 60.f, int64 Seed = 0,
 		const FString& Transcript = TEXT(""), bool bRecognizeWords = false);
+
+	/** As BakeSoundWaveToAnimSequence, with the emotion changing during the line: Emotion holds from the start
+	 *  until the first of EmotionKeys (any order), e.g. a cutscene line that turns angry halfway. */
+	UFUNCTION(BlueprintCallable, Category = "EmoBridge|Bake")
+	static UAnimSequence* BakeSoundWaveWithEmotionKeys(USoundWave* Sound, USkeleton* Skeleton, const FString& PackagePath,
+		const FString& ServerAddress, const TMap<FName, float>& Emotion, const TArray<FEmoBridgeEmotionKey>& EmotionKeys,
+		float Fps = 60.f, int64 Seed = 0, const FString& Transcript = TEXT(""), bool bRecognizeWords = false);
 };
