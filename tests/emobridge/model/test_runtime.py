@@ -89,3 +89,26 @@ def test_padded_device_batches_return_the_same_rows(tiny_model_dir):
         assert a.shape == b.shape
         np.testing.assert_allclose(a, b, atol=1e-5)
     assert model.warm_up(100) == 8  # 1, 2, 4, 8, 16, 32, 64, 128
+
+
+def test_a_model_with_evidence_keeps_numpy_blas_to_its_threads(tiny_evidence_model_dir, tiny_model_dir):
+    """BLAS threads spinning beside the evidence's small products cost a 32-stream server 5x its p99 latency
+    (docs/sidecar.md). Checked in a fresh process: the cap is process-wide."""
+    import subprocess
+    import sys
+
+    child = """
+import sys
+from threadpoolctl import threadpool_info, threadpool_limits
+from emobridge.model import FaceModel
+blas = lambda: sorted({pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"})
+threadpool_limits(limits=2, user_api="blas")
+FaceModel(sys.argv[2], device="cpu", threads=1)   # no evidence: BLAS is left as it is
+print(blas())
+FaceModel(sys.argv[1], device="cpu", threads=1)
+print(blas())
+"""
+    run = subprocess.run([sys.executable, "-c", child, str(tiny_evidence_model_dir), str(tiny_model_dir)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ["[2]", "[1]"], run.stdout
