@@ -140,7 +140,7 @@ def extra_sets(model_dir: str | None, with_words: bool = False) -> None:
             rows.append(ev.evaluate(anim.to_dict(), str(path), text=number_words(int(path.name.split("_")[0]))))
         except (RuntimeError, ValueError):  # the shared evaluator cannot align or lag-scan some short digits
             continue
-    for metric in ("open_vowel", "corr", "bilabial_closure"):
+    for metric in ("open_vowel", "corr"):  # no digit name has a p, b or m: bilabial_closure has nothing to score
         values = [r[metric] for r in rows if r.get(metric) is not None]
         print(f"fsdd 8 kHz digits ({len(rows)} clips): mean {metric} {np.mean(values):.3f} over {len(values)}")
     root = SHARED / "data" / "facemotion" / "facegood"

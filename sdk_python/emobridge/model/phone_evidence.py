@@ -154,12 +154,6 @@ def _dct() -> np.ndarray:
     return (basis * lifter[:, None]).T.astype(np.float32)
 
 
-@lru_cache(maxsize=1)
-def _pooling() -> np.ndarray:
-    """[phones * DENSITIES, phones]: the mean over each phone's densities, as a product."""
-    return np.kron(np.eye(len(PHONES), dtype=np.float32), np.full((DENSITIES, 1), 1 / DENSITIES, np.float32))
-
-
 def cepstra(mel: np.ndarray) -> np.ndarray:
     """Our log-mel [..., 80] -> Sphinx-like cepstra [..., 13] (before mean removal)."""
     _, fmap, dct = acoustic_model()
@@ -203,11 +197,11 @@ def phone_loglik(c: np.ndarray) -> np.ndarray:
     for s, x in enumerate(streams):
         x = np.ascontiguousarray(x).reshape(b * inner, N_CEPS)  # 2-D products: far faster than batched ones
         q = np.concatenate([x * x, x, ones], axis=1) @ g[s]  # [frames, phones * DENSITIES]
-        # Each phone's mixture, log of the mean of its densities, from one shift per frame (not per phone) and
-        # a pooling product: a phone far below the frame's best underflows to the floor, weightless anyway.
+        # Each phone's mixture, log of the mean of its densities (a phone's are adjacent columns), from one shift
+        # per frame (not per phone): a phone far below the frame's best underflows to the floor, weightless anyway.
         top = q.max(-1, keepdims=True)
         np.exp(q - top, out=q)
-        loglik += top + np.log(np.maximum(q @ _pooling(), 1e-30))
+        loglik += top + np.log(np.maximum(q.reshape(-1, len(PHONES), DENSITIES).mean(-1), 1e-30))
     return loglik.reshape(b, inner, len(PHONES))
 
 
