@@ -49,6 +49,7 @@ SOURCE = "pocketsphinx en-us PTM codebooks, 32 most used densities, equal weight
 PHONES = ("+NSN+ +SPN+ AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH SIL T TH "
           "UH UW V W Y Z ZH").split()
 STATE_SIZE = N_CEPS + CEPS_HISTORY * N_CEPS + LOGLIK_HISTORY * len(PHONES)
+LOGLIK_GRAPH = Path(__file__).with_name("phone_loglik.onnx")  # build_loglik_graph(), committed
 
 
 class EvidenceError(RuntimeError):
@@ -184,24 +185,74 @@ def _normalise(ceps: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return (ceps - running).astype(np.float32), running[:, -1].astype(np.float32)
 
 
-def phone_loglik(c: np.ndarray) -> np.ndarray:
+def build_loglik_graph():
+    """The ONNX graph of ``phone_loglik`` (needs the ``onnx`` package; the result is committed as LOGLIK_GRAPH):
+    features [3 streams, frames, 27] -> each phone's log-likelihood [frames, 42]. Per stream, [x*x, x, 1] @ G gives
+    every density's log N(x); each phone's mixture is the log of the mean of its densities (a phone's are
+    adjacent columns), from one shift per frame, not per phone: a phone far below the frame's best underflows
+    to the floor, weightless anyway. The Gaussians G are an external initializer that ``loglik_session``
+    fills from PocketSphinx's files, so the graph holds no weights of its own."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    gaussians = TensorProto(name="gaussians", data_type=TensorProto.FLOAT, dims=[3, 2 * N_CEPS + 1,
+                                                                                 len(PHONES) * DENSITIES])
+    gaussians.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", "pocketsphinx-en-us"), ("offset", "0"), ("length", "0")):
+        entry = gaussians.external_data.add()
+        entry.key, entry.value = key, value
+    constants = [numpy_helper.from_array(np.array([3, -1, len(PHONES), DENSITIES], np.int64), "per_phone_shape"),
+                 numpy_helper.from_array(np.array(1e-30, np.float32), "floor"),
+                 numpy_helper.from_array(np.array([0], np.int64), "stream_axis")]
+    node = helper.make_node
+    graph = helper.make_graph([
+        node("MatMul", ["features", "gaussians"], ["density_loglik"]),
+        node("ReduceMax", ["density_loglik"], ["best"], axes=[-1], keepdims=1),
+        node("Sub", ["density_loglik", "best"], ["shifted"]),
+        node("Exp", ["shifted"], ["density_lik"]),
+        node("Reshape", ["density_lik", "per_phone_shape"], ["per_phone"]),
+        node("ReduceMean", ["per_phone"], ["mixture"], axes=[-1], keepdims=0),
+        node("Max", ["mixture", "floor"], ["floored"]),
+        node("Log", ["floored"], ["log_mixture"]),
+        node("Add", ["log_mixture", "best"], ["stream_loglik"]),
+        node("ReduceSum", ["stream_loglik", "stream_axis"], ["loglik"], keepdims=0),
+    ], "phone_loglik", [helper.make_tensor_value_info("features", TensorProto.FLOAT, [3, "frames", 2 * N_CEPS + 1])],
+        [helper.make_tensor_value_info("loglik", TensorProto.FLOAT, ["frames", len(PHONES)])],
+        initializer=[gaussians, *constants])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="emobridge")
+    model.ir_version = 8  # what ONNX Runtime 1.17 (our oldest) reads
+    return model
+
+
+def loglik_session(providers: list | None = None, threads: int = 0):
+    """An ONNX Runtime session of LOGLIK_GRAPH with PocketSphinx's Gaussians, on ``providers`` (default CPU):
+    ``FaceModel`` passes its own, so on a GPU the evidence's products run on the device beside the model."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    # The OrtValue only points at the array: both must outlive the session's creation, which copies them in.
+    gaussians = np.ascontiguousarray(acoustic_model()[0])
+    value = ort.OrtValue.ortvalue_from_numpy(gaussians)
+    options.add_external_initializers(["gaussians"], [value])
+    return ort.InferenceSession(str(LOGLIK_GRAPH), options, providers=providers or ["CPUExecutionProvider"])
+
+
+@lru_cache(maxsize=1)
+def _cpu_session():
+    return loglik_session(threads=1)
+
+
+def phone_loglik(c: np.ndarray, session=None) -> np.ndarray:
     """Normalised cepstra [B, T, 13] -> each phone's log-likelihood [B, T - 2 * CONTEXT, 42] of the frames with
-    full delta context (row i is frame i + CONTEXT of the input)."""
-    g, _, _ = acoustic_model()
+    full delta context (row i is frame i + CONTEXT of the input), by ``session`` (``loglik_session``; default
+    a one-thread CPU one)."""
     b, t = c.shape[:2]
     inner = t - 2 * CONTEXT
-    at = lambda k: c[:, CONTEXT + k:CONTEXT + k + inner]  # noqa: E731
-    streams = (at(0), at(2) - at(-2), (at(3) - at(-1)) - (at(1) - at(-3)))
-    loglik = np.zeros((b * inner, len(PHONES)), np.float32)
-    ones = np.ones((b * inner, 1), np.float32)
-    for s, x in enumerate(streams):
-        x = np.ascontiguousarray(x).reshape(b * inner, N_CEPS)  # 2-D products: far faster than batched ones
-        q = np.concatenate([x * x, x, ones], axis=1) @ g[s]  # [frames, phones * DENSITIES]
-        # Each phone's mixture, log of the mean of its densities (a phone's are adjacent columns), from one shift
-        # per frame (not per phone): a phone far below the frame's best underflows to the floor, weightless anyway.
-        top = q.max(-1, keepdims=True)
-        np.exp(q - top, out=q)
-        loglik += top + np.log(np.maximum(q.reshape(-1, len(PHONES), DENSITIES).mean(-1), 1e-30))
+    at = lambda k: c[:, CONTEXT + k:CONTEXT + k + inner].reshape(b * inner, N_CEPS)  # noqa: E731
+    x = np.stack([at(0), at(2) - at(-2), (at(3) - at(-1)) - (at(1) - at(-3))])  # cepstra, deltas, double deltas
+    features = np.concatenate([x * x, x, np.ones((3, b * inner, 1), np.float32)], axis=2)
+    loglik = (session or _cpu_session()).run(None, {"features": features})[0]
     return loglik.reshape(b, inner, len(PHONES))
 
 
@@ -218,17 +269,18 @@ def evidence_from_loglik(loglik: np.ndarray) -> np.ndarray:
     return 0.25 * held[:, :-2] + 0.5 * held[:, 1:-1] + 0.25 * held[:, 2:]
 
 
-def evidence_offline(mel: np.ndarray) -> np.ndarray:
+def evidence_offline(mel: np.ndarray, session=None) -> np.ndarray:
     """Whole clips [B, T, 80] -> bilabial evidence [B, T] per frame. The last LOOKAHEAD frames see only the
     silence after the clip, as a stream's do once it is flushed; callers pad with silence first for that."""
     b, t = mel.shape[:2]
     c, _ = _normalise(cepstra(mel), new_state(b)[:, :N_CEPS])
     before = np.broadcast_to(_silence_before(), (b, LOOKAHEAD, N_CEPS))  # as a stream's history starts
     after = np.repeat(c[:, -1:], LOOKAHEAD, axis=1) if t else np.zeros((b, LOOKAHEAD, N_CEPS), np.float32)
-    return evidence_from_loglik(phone_loglik(np.concatenate([before, c, after], axis=1)))
+    return evidence_from_loglik(phone_loglik(np.concatenate([before, c, after], axis=1), session))
 
 
-def evidence_step(mel: np.ndarray, state: np.ndarray, delay: int = LOOKAHEAD) -> tuple[np.ndarray, np.ndarray]:
+def evidence_step(mel: np.ndarray, state: np.ndarray, delay: int = LOOKAHEAD,
+                  session=None) -> tuple[np.ndarray, np.ndarray]:
     """New frames [B, K, 80] of each stream -> (evidence [B, K] for the K frames that end ``delay`` frames
     before the newest, next state). ``delay`` >= LOOKAHEAD: the network's own output delay, say. Each frame's
     phone likelihoods are computed once, when its delta context is complete, and kept in the state."""
@@ -241,7 +293,7 @@ def evidence_step(mel: np.ndarray, state: np.ndarray, delay: int = LOOKAHEAD) ->
     c, mean = _normalise(cepstra(mel), mean)
     ceps = np.concatenate([state[:, N_CEPS:ceps_at].reshape(b, CEPS_HISTORY, N_CEPS), c], axis=1)
     loglik = np.concatenate([state[:, ceps_at:].reshape(b, LOGLIK_HISTORY, len(PHONES)),
-                             phone_loglik(ceps[:, -(k + 2 * CONTEXT):])], axis=1)[:, -LOGLIK_HISTORY:]
+                             phone_loglik(ceps[:, -(k + 2 * CONTEXT):], session)], axis=1)[:, -LOGLIK_HISTORY:]
     # The newest likelihood row is frame (newest - CONTEXT); the evidence frames end (delay - LOOKAHEAD) earlier.
     end = LOGLIK_HISTORY - (delay - LOOKAHEAD)
     evidence = evidence_from_loglik(loglik[:, end - (k + 2 * reach):end])

@@ -110,9 +110,10 @@ class FaceModel:
         if self.evidence and self.lookahead < phone_evidence.LOOKAHEAD:
             raise ModelError(f"{folder}: bilabial evidence needs {phone_evidence.LOOKAHEAD} frames of lookahead, "
                              f"the model has {self.lookahead}")
+        self._evidence = None  # its phone likelihoods' session, on this model's device
         if self.evidence:
             try:  # fail now, with the reason, if pocketsphinx or its model files are missing
-                phone_evidence.acoustic_model()
+                self._evidence = phone_evidence.loglik_session(providers, threads)
             except phone_evidence.EvidenceError as err:
                 raise ModelError(f"{folder}: {err}") from None
             if threads:
@@ -138,7 +139,7 @@ class FaceModel:
         out = self._offline.run(None, {"mel": mel_in.astype(np.float32), "cond": cond_in.astype(np.float32)})[0]
         out = out[:, la:la + t]
         if self.evidence:
-            seal = phone_evidence.evidence_offline(mel_in)[:, :t]
+            seal = phone_evidence.evidence_offline(mel_in, self._evidence)[:, :t]
             out[..., CLOSURE_SLOT] = np.maximum(out[..., CLOSURE_SLOT], seal)
         return out
 
@@ -156,7 +157,8 @@ class FaceModel:
                                                  "state": _padded(graph_state, pad)})
         face, next_state = face[:b], next_graph[:b].reshape(b, split)
         if self.evidence:  # frames as late as the graph's: its lookahead behind the newest mel frame
-            seal, next_evidence = phone_evidence.evidence_step(mel, state[:, split:], delay=self.lookahead)
+            seal, next_evidence = phone_evidence.evidence_step(mel, state[:, split:], self.lookahead,
+                                                                self._evidence)
             face[..., CLOSURE_SLOT] = np.maximum(face[..., CLOSURE_SLOT], seal)
             next_state = np.concatenate([next_state, next_evidence], axis=1)
         return face, next_state

@@ -141,3 +141,27 @@ def test_silence_gives_no_evidence_even_where_a_stream_starts():
 
     # A stream's history starts as silence: no jump into the first frames that could read as a closure.
     assert pe.evidence_offline(log_mel(np.zeros(16000, np.float32))[None]).max() < 0.01
+
+
+def test_the_likelihood_graph_computes_each_phones_mixture():
+    """The ONNX graph against the mixture written out in float64: log of the mean of each phone's densities,
+    summed over the three streams (cepstra, deltas, double deltas)."""
+    g = pe.acoustic_model()[0].astype(np.float64)
+    c = np.random.default_rng(3).normal(0.0, 4.0, (2, 2 * pe.CONTEXT + 5, pe.N_CEPS)).astype(np.float32)
+    got = pe.phone_loglik(c)
+    inner = c.shape[1] - 2 * pe.CONTEXT
+    at = lambda k: c[:, pe.CONTEXT + k:pe.CONTEXT + k + inner].astype(np.float64)  # noqa: E731
+    want = 0.0
+    for s, x in enumerate((at(0), at(2) - at(-2), (at(3) - at(-1)) - (at(1) - at(-3)))):
+        density = np.concatenate([x * x, x, np.ones((*x.shape[:2], 1))], axis=-1) @ g[s]
+        per_phone = density.reshape(*density.shape[:2], len(pe.PHONES), pe.DENSITIES)
+        top = per_phone.max(-1, keepdims=True)
+        want = want + (top[..., 0] + np.log(np.exp(per_phone - top).mean(-1)))
+    assert got.shape == (2, inner, len(pe.PHONES))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-2)
+
+
+def test_the_committed_likelihood_graph_is_what_the_builder_makes():
+    onnx = pytest.importorskip("onnx")
+    assert onnx.load(str(pe.LOGLIK_GRAPH), load_external_data=False) == pe.build_loglik_graph()
+    assert pe.LOGLIK_GRAPH.stat().st_size < 2000  # no weights inside: they come from PocketSphinx's files
