@@ -9,7 +9,8 @@ evidence, and ``FaceModel`` seals the lips by max(network closure, evidence).
 The pipeline, all causal but for 60 ms of lookahead (the network has 80 ms):
   our log-mel -> PocketSphinx's 25-filter bank (a fixed non-negative map of our 80 bands) -> 13 cepstra
   -> running cepstral mean removal (3 s horizon, started at ``SPEECH_CEPSTRUM_MEAN``) -> cepstra, deltas and
-  double deltas (3 frames ahead) -> each phone's Gaussian codebook (its 32 most used densities, equal weights) -> averaged
+  double deltas (3 frames ahead) -> each phone's Gaussian codebook (its 32 most used densities, equal weights; an
+  ONNX graph, ``LOGLIK_GRAPH``, run on the model's own providers, so on the GPU beside it) -> averaged
   over 3 frames (1 ahead) -> posterior over the 42 phones -> P(M) + P(B) + P(P), held over 3 frames and smoothed
   over 3 (a lip seal is a gesture of 50 ms or more: a 10 ms blip would only add jitter).
 
