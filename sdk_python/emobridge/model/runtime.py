@@ -48,10 +48,10 @@ def _providers(device: str) -> list[str | tuple[str, dict[str, str]]]:
 
 def _limit_blas_threads(threads: int) -> None:
     """Caps numpy's BLAS (OpenBLAS) at ``threads`` for the whole process: it has one pool per process.
-    The bilabial evidence's products run there. Left alone, BLAS starts a thread per core and spins them between
-    calls, and its small per-step products gain nothing from them. On the 2-core machine a 32-stream server then
-    used 160% CPU instead of 90%, and its p99 frame latency rose from 25-30 ms to 145-155 ms. ``bench step`` ran
-    2-3x slower at batch 8-128."""
+    The bilabial evidence's cepstra are numpy products. Left alone, BLAS starts a thread per core and spins them
+    between calls, and small per-step products gain nothing from them. When the evidence's Gaussians were numpy
+    products too (session 17), a 32-stream server on the 2-core machine used 160% CPU instead of 90%. Its p99 frame
+    latency rose from 25-30 ms to 145-155 ms, and ``bench step`` ran 2-3x slower at batch 8-128."""
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=threads, user_api="blas")
