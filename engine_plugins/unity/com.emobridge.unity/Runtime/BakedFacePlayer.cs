@@ -2,9 +2,10 @@ using UnityEngine;
 
 namespace EmoBridge
 {
-    /// <summary>Plays a baked animation JSON (from `emobridge bake`) on an EmoBridgeFace, optionally locked
-    /// to an AudioSource's playback time. No sidecar needed. For baked AnimationClips (.anim) use an
-    /// Animator or Timeline instead: they animate the blendshapes directly.</summary>
+    /// <summary>Plays a baked animation JSON (from `emobridge bake`) or a bake made at run time
+    /// (EmoBridgeClient.Bake) on an EmoBridgeFace, optionally locked to an AudioSource's playback time.
+    /// Playing needs no sidecar. For baked AnimationClips (.anim) use an Animator or Timeline instead: they
+    /// animate the blendshapes directly.</summary>
     [AddComponentMenu("EmoBridge/Baked Face Player")]
     public sealed class BakedFacePlayer : MonoBehaviour
     {
@@ -30,7 +31,18 @@ namespace EmoBridge
         {
             if (animation != null) animationJson = animation;
             if (animationJson == null) return;
-            timeline = BakedAnimation.Parse(animationJson.text, EmoBridgeAssets.Tables, out duration);
+            double seconds;
+            Play(BakedAnimation.Parse(animationJson.text, EmoBridgeAssets.Tables, out seconds), seconds);
+        }
+
+        /// <summary>Starts playing a bake made at run time (EmoBridgeClient.Bake, e.g. a line with its
+        /// transcript, baked on a worker thread when it is loaded) from the start.</summary>
+        public void Play(BakeResult bake) { Play(bake.ToTimeline(), bake.DurationSeconds); }
+
+        void Play(FrameTimeline frames, double seconds)
+        {
+            timeline = frames;
+            duration = seconds;
             time = 0;
             clock.Reset();
             playing = true;

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Threading.Tasks;
 using UnityEngine;
 
 namespace EmoBridge
@@ -58,12 +59,33 @@ namespace EmoBridge
         /// <summary>Opens a stream on this connection (its clients are created on first use).</summary>
         public FaceStream OpenStream(StreamSettings settings)
         {
-            // Lazy: streams retry until the sidecar is up.
-            while (clients.Count < Math.Max(1, connections)) clients.Add(new EmoBridgeClient(address));
             settings.Tables = EmoBridgeAssets.Tables;
-            FaceStream stream = clients[opened++ % clients.Count].OpenStream(settings);
+            FaceStream stream = NextClient().OpenStream(settings);
             streams.Add(stream);
             return stream;
+        }
+
+        /// <summary>Bakes <paramref name="clip"/> through the sidecar's Bake on a worker thread: every frame at
+        /// once (EmoBridgeClient.Bake), e.g. a line with its transcript when it is loaded. Play the result with
+        /// BakedFacePlayer.Play(BakeResult). The samples are read here, on the main thread, so the clip's Load
+        /// Type must allow it (Decompress On Load). The task faults with EmoBridgeException naming the problem.</summary>
+        public Task<BakeResult> BakeAsync(AudioClip clip, BakeSettings settings = null)
+        {
+            if (clip == null) throw new ArgumentNullException("clip");
+            settings = settings ?? new BakeSettings();
+            settings.Tables = EmoBridgeAssets.Tables;
+            var samples = new float[clip.samples * clip.channels];
+            clip.GetData(samples, 0);
+            EmoBridgeClient client = NextClient();
+            int rate = clip.frequency, channels = clip.channels;
+            return Task.Run(() => client.Bake(samples, rate, channels, settings));
+        }
+
+        EmoBridgeClient NextClient()
+        {
+            // Lazy: streams retry until the sidecar is up.
+            while (clients.Count < Math.Max(1, connections)) clients.Add(new EmoBridgeClient(address));
+            return clients[opened++ % clients.Count];
         }
 
         /// <summary>Closes the clients and every stream, then asks their owners to open new ones.</summary>

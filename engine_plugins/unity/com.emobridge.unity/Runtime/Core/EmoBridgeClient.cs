@@ -96,8 +96,8 @@ namespace EmoBridge
         public FaceTables Tables;
     }
 
-    /// <summary>A connection to one sidecar address. Dispose closes it and every stream it opened.</summary>
-    public sealed class EmoBridgeClient : IDisposable
+    /// <summary>A connection to one sidecar address. Dispose closes it and every stream it opened. Bakes: FaceBake.cs.</summary>
+    public sealed partial class EmoBridgeClient : IDisposable
     {
         readonly ClientHandle handle;
 

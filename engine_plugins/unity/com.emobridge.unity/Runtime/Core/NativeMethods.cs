@@ -1,6 +1,6 @@
-// P/Invoke declarations of engine_plugins/native/include/emobridge.h (EB_ABI_VERSION 2).
+// P/Invoke declarations of engine_plugins/native/include/emobridge.h (EB_ABI_VERSION 4).
 // The structs mirror the C layout field by field (checked at run time by the tests: the library's
-// eb_stream_config_init writes sizeof(eb_stream_config) into struct_size). Handles are opaque ids
+// eb_stream_config_init and eb_bake_config_init write sizeof of their structs into struct_size). Handles are opaque ids
 // in the C ABI, so closing a stale one is harmless; SafeHandles make sure each is closed once.
 using System;
 using System.Runtime.CompilerServices;
@@ -17,8 +17,9 @@ namespace EmoBridge
         // mono finds libemobridge.so on LD_LIBRARY_PATH.
         const string Lib = "emobridge";
 
-        // 2: eb_stream_set_emotion_at and eb_stream_set_valence_arousal. A library with a higher ABI also serves these.
-        public const uint AbiVersion = 2;
+        // 2: eb_stream_set_emotion_at and eb_stream_set_valence_arousal; 3: bakes; 4: emotion keys in a bake.
+        // A library with a higher ABI also serves these.
+        public const uint AbiVersion = 4;
         public const int MaxWeights = 64;
         public const int NumEmotions = 7;
 
@@ -71,6 +72,42 @@ namespace EmoBridge
             public fixed byte StreamId[40];
         }
 
+        [StructLayout(LayoutKind.Sequential)]
+        public struct EmotionKey
+        {
+            public double TimeSeconds;
+            public float TransitionSeconds;
+            public IntPtr Names;           // const char* const*
+            public IntPtr Values;          // const float*
+            public uint Count;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct BakeConfig
+        {
+            public uint StructSize, SampleRate, Channels;
+            public double Fps;
+            public ulong Seed;
+            public float MouthPreservation, StyleEnergy, StyleSmoothness;
+            public IntPtr RigProfile;      // const char*
+            public IntPtr Transcript;      // const char*
+            public int RecognizeWords;
+            public uint TimeoutMs;
+            public IntPtr EmotionNames;    // const char* const*
+            public IntPtr EmotionValues;   // const float*
+            public uint EmotionCount;
+            public IntPtr EmotionKeys;     // const eb_emotion_key*
+            public uint EmotionKeyCount;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct BakeInfo
+        {
+            public uint StructSize;
+            public double DurationSeconds;
+            public fixed byte Route[16];
+        }
+
         [DllImport(Lib)] public static extern IntPtr eb_version();
         [DllImport(Lib)] public static extern uint eb_abi_version();
         [DllImport(Lib)] public static extern IntPtr eb_last_error();
@@ -95,6 +132,13 @@ namespace EmoBridge
         [DllImport(Lib)] public static extern int eb_stream_get_stats(StreamHandle stream, ref StreamStats stats);
         [DllImport(Lib)] public static extern int eb_stream_get_error(StreamHandle stream, byte[] buffer, UIntPtr capacity, out UIntPtr length);
         [DllImport(Lib)] public static extern int eb_stream_close(IntPtr stream);
+
+        [DllImport(Lib)] public static extern void eb_bake_config_init(ref BakeConfig config);
+        [DllImport(Lib)] public static extern UIntPtr eb_bake_max_frames(UIntPtr frameCount, uint sampleRate, double fps);
+        [DllImport(Lib)] public static extern int eb_bake_s16(ClientHandle client, ref BakeConfig config, short* samples, UIntPtr frameCount,
+                                                              Frame* frames, UIntPtr capacity, out UIntPtr count, ref BakeInfo info);
+        [DllImport(Lib)] public static extern int eb_bake_f32(ClientHandle client, ref BakeConfig config, float* samples, UIntPtr frameCount,
+                                                              Frame* frames, UIntPtr capacity, out UIntPtr count, ref BakeInfo info);
 
         /// <summary>A NUL-terminated UTF-8 copy of <paramref name="s"/> for a const char* parameter.</summary>
         public static byte[] Utf8(string s)

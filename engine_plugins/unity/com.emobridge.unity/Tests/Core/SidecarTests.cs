@@ -86,6 +86,79 @@ namespace EmoBridge.Tests
             Assert.AreEqual(2000u, config.ReconnectMaxMs, "the last scalar field before the pointers lines up");
             Assert.AreEqual(344, Marshal.SizeOf(typeof(NativeMethods.Frame)), "eb_frame: 8+8+4+4+64*4+3*12+7*4");
             Assert.AreEqual(96, Marshal.SizeOf(typeof(NativeMethods.StreamStats)));
+            var bake = new NativeMethods.BakeConfig();
+            NativeMethods.eb_bake_config_init(ref bake);
+            Assert.AreEqual(Marshal.SizeOf(typeof(NativeMethods.BakeConfig)), (int)bake.StructSize, "eb_bake_config size");
+            Assert.AreEqual(600000u, bake.TimeoutMs, "the last scalar field before the emotion pointers lines up");
+            Assert.AreEqual(-1f, bake.MouthPreservation);
+            Assert.AreEqual(40, Marshal.SizeOf(typeof(NativeMethods.EmotionKey)), "eb_emotion_key: 8+4(+4)+8+8+4(+4)");
+            Assert.AreEqual(32, Marshal.SizeOf(typeof(NativeMethods.BakeInfo)), "eb_bake_info: 4(+4)+8+16");
+        }
+
+        static EmotionVector Vector(string name, float intensity)
+        {
+            var values = new float[TestData.Tables.Emotions.Count];
+            values[TestData.Tables.Emotions.IndexOf(name)] = intensity;
+            return new EmotionVector(values);
+        }
+
+        [Test]
+        public void BakeFollowsEmotionKeysOnTheClipsTimeline()
+        {
+            // happy 0.6 from the start, angry 0.8 from 1 s over 0.3 s, neutral at once from 2 s (given out of
+            // order): exact on the clip's timeline, which a stream cannot promise for frames it has already made.
+            FaceTables t = TestData.Tables;
+            int happy = t.Emotions.IndexOf("happy"), angry = t.Emotions.IndexOf("angry"), jaw = t.IndexOfBlendshape("jawOpen");
+            var keys = new[]
+            {
+                new BakeEmotionKey { TimeSeconds = 2.0 },
+                new BakeEmotionKey { TimeSeconds = 1.0, TransitionSeconds = 0.3f, Emotion = Vector("angry", 0.8f) },
+            };
+            string transcript = File.ReadAllText(Path.ChangeExtension(TestData.Env("EMOBRIDGE_HELLO_WAV"), ".txt"));
+            BakeResult keyed, plain, aligned;
+            using (EmoBridgeClient client = Connect())
+            {
+                keyed = client.Bake(Hello(), 16000, 1, new BakeSettings { Seed = 7, Tables = t, Emotion = Vector("happy", 0.6f), EmotionKeys = keys });
+                plain = client.Bake(Hello(), 16000, 1, new BakeSettings { Seed = 7, Tables = t, Emotion = Vector("happy", 0.6f) });
+                aligned = client.Bake(Hello(), 16000, 1, new BakeSettings { Seed = 7, Transcript = transcript });
+            }
+            Assert.AreEqual(240, keyed.Frames.Length, "4 s at 60 fps");
+            Assert.AreEqual("model", keyed.Route);
+            Assert.AreEqual("transcript", aligned.Route);
+            Assert.AreEqual(4.0, keyed.DurationSeconds, 1e-3);
+            Console.WriteLine("bake keys: happy/angry at 0.83 s {0:0.00}/{1:0.00}, 1.83 s {2:0.00}/{3:0.00}, 2.5 s {4:0.00}/{5:0.00}",
+                keyed.Frames[50].Emotion[happy], keyed.Frames[50].Emotion[angry], keyed.Frames[110].Emotion[happy],
+                keyed.Frames[110].Emotion[angry], keyed.Frames[150].Emotion[happy], keyed.Frames[150].Emotion[angry]);
+            Assert.AreEqual(0.6f, keyed.Frames[50].Emotion[happy], 0.01f);
+            Assert.AreEqual(0.8f, keyed.Frames[110].Emotion[angry], 0.05f);
+            Assert.Less(keyed.Frames[110].Emotion[happy], 0.05f);
+            Assert.AreEqual(0f, keyed.Frames[150].Emotion[angry], 0.01f);
+            for (int f = 0; f < 55; f++)
+                for (int w = 0; w < 52; w++) Assert.AreEqual(plain.Frames[f].Weights[w], keyed.Frames[f].Weights[w], "before the first key");
+            // The timeline a BakedFacePlayer samples gives the frames back at their times.
+            var sampled = new FaceFrame();
+            keyed.ToTimeline().Sample(1.0, sampled);
+            Assert.AreEqual(keyed.Frames[60].Weights[jaw], sampled.Weights[jaw], 1e-6);
+        }
+
+        [Test]
+        public void BakeMisuseNamesTheProblem()
+        {
+            using (EmoBridgeClient client = Connect())
+            {
+                var bad = Assert.Throws<EmoBridgeException>(() => client.Bake(Hello(), 16000, 1, new BakeSettings
+                {
+                    Tables = TestData.Tables, EmotionKeys = new[] { new BakeEmotionKey { TimeSeconds = -1 } },
+                }));
+                Assert.AreEqual(-1, bad.Code, bad.Message);
+                StringAssert.Contains("emotion_keys[0].time_seconds", bad.Message);
+                Assert.Throws<ArgumentException>(() => client.Bake(new short[3], 16000, 2));
+                Assert.Throws<ArgumentException>(() => client.Bake(Hello(), 16000, 1, new BakeSettings { Emotion = Vector("sad", 1f) }),
+                                                 "an emotion without the tables naming it");
+                Assert.Throws<ArgumentNullException>(() => client.Bake((float[])null, 16000, 1));
+                var rate = Assert.Throws<EmoBridgeException>(() => client.Bake(Hello(), 7000, 1));
+                StringAssert.Contains("sample_rate", rate.Message);
+            }
         }
 
         [Test]
