@@ -155,6 +155,7 @@ def test_bake_through_ctypes_equals_the_python_clients_bake(sidecar):
     with native.Client(sidecar) as client:
         model_frames, model_route = client.bake(pcm, sample_rate=rate, emotion={"angry": 0.7}, seed=5)
         text_frames, text_route = client.bake(pcm, sample_rate=rate, emotion={"angry": 0.7}, seed=5, transcript=text)
+        info = client.info()
         turn = [(1.5, 0.2, {"sad": 0.9}), (3.0, 0.0, {})]
         keyed_frames, _ = client.bake(pcm, sample_rate=rate, emotion={"angry": 0.7}, seed=5, emotion_keys=turn)
         with pytest.raises(native.NativeError) as refused:
@@ -173,6 +174,8 @@ def test_bake_through_ctypes_equals_the_python_clients_bake(sidecar):
         assert len(frames) == len(baked) == 240
         assert [list(f.weights[:52]) for f in frames] == [list(f.weights) for f in baked]
         assert [list(f.emotion[:7]) for f in frames] == [list(f.emotion) for f in baked]
+    assert info["emotion_names"][:2] == ["happy", "sad"] and "metahuman_arkit" in info["rig_profiles"]  # ABI 4
+    assert info["lookahead_ms"] == 80 and info["limits"]["max_bake_seconds"] > 0
     sad = np.array([f.emotion[1] for f in keyed_frames])
     assert sad[80] == 0 and sad[130] > 0.85 and sad[200] == 0  # 1.33 s, 2.17 s, 3.33 s: the keys were applied
 

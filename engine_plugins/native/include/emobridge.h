@@ -66,7 +66,8 @@ extern "C" {
  *   3: eb_bake_s16 / eb_bake_f32 (a whole clip in one call, with a transcript or recognised words),
  *      eb_bake_config, eb_bake_info, eb_bake_config_init and eb_bake_max_frames.
  *   4: emotion keyframes in a bake (eb_emotion_key; eb_bake_config.emotion_keys and emotion_key_count,
- *      appended: a config filled by an ABI 3 caller is still taken, without keyframes). */
+ *      appended: a config filled by an ABI 3 caller is still taken, without keyframes) and
+ *      eb_client_get_info (the sidecar's GetInfo as JSON). */
 #define EB_ABI_VERSION 4
 /* Most weights a frame carries: 52 ARKit, or a rig profile's own count (at most this many). */
 #define EB_MAX_WEIGHTS 64
@@ -230,6 +231,16 @@ EB_API int32_t eb_client_connect(const char *address, uint32_t connect_timeout_m
 /* Closes the client and every stream opened from it (their handles then return EB_ERR_CLOSED).
  * Blocks until their threads have stopped. Closing twice returns EB_ERR_CLOSED. */
 EB_API int32_t eb_client_close(eb_client *client);
+
+/* What the sidecar serves, as its GetInfo reply in JSON (UTF-8, proto field names): model name and version,
+ * device, emotion names and aliases, blendshape names, rig profiles, lookahead_ms and limits (max_streams,
+ * active_streams, sample_rates, max_fps, max_bake_seconds, ...). E.g. to fill an editor's rig-profile list or
+ * show which model a sidecar runs. Written to buffer[0..capacity) NUL-terminated; *out_length gets the JSON's
+ * length without the NUL. capacity 0 (buffer may be NULL) only asks for the length; a capacity too small
+ * is EB_ERR_INVALID_ARGUMENT with *out_length set (call again with more). Blocks up to timeout_ms (1..600000);
+ * EB_ERR_UNAVAILABLE when no sidecar answers. Since ABI 4. */
+EB_API int32_t eb_client_get_info(eb_client *client, uint32_t timeout_ms, char *buffer, size_t capacity,
+                                  size_t *out_length);
 
 /* ---- streams ------------------------------------------------------------------------------ */
 

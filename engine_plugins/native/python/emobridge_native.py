@@ -11,6 +11,7 @@ The library is looked up in ``$EMOBRIDGE_NATIVE_LIB``, then in the repository's 
 from __future__ import annotations
 
 import ctypes as C
+import json
 import os
 import sys
 import time
@@ -100,6 +101,7 @@ def load(path: str | os.PathLike | None = None) -> C.CDLL:
         "eb_result_name": (C.c_char_p, [C.c_int32]), "eb_state_name": (C.c_char_p, [C.c_int32]),
         "eb_client_connect": (C.c_int32, [C.c_char_p, C.c_uint32, C.POINTER(handle)]),
         "eb_client_close": (C.c_int32, [handle]),
+        "eb_client_get_info": (C.c_int32, [handle, C.c_uint32, C.c_char_p, C.c_size_t, C.POINTER(C.c_size_t)]),
         "eb_stream_config_init": (None, [C.POINTER(StreamConfig)]),
         "eb_stream_open": (C.c_int32, [handle, C.POINTER(StreamConfig), C.POINTER(handle)]),
         "eb_stream_push_s16": (C.c_int32, [handle, C.c_void_p, C.c_size_t]),
@@ -261,6 +263,17 @@ class Client:
         if rc != EB_OK:
             raise NativeError(rc, self.lib.eb_last_error().decode())
         return list(frames[: got.value]), info.route.decode()
+
+    def info(self, timeout_ms: int = 5000) -> dict:
+        """The sidecar's GetInfo reply (eb_client_get_info's JSON): model, emotion names, rig profiles, limits."""
+        length = C.c_size_t()
+        rc = self.lib.eb_client_get_info(self.handle, timeout_ms, None, 0, C.byref(length))  # the length first
+        buffer = C.create_string_buffer(length.value + 1)
+        if rc == EB_OK:
+            rc = self.lib.eb_client_get_info(self.handle, timeout_ms, buffer, len(buffer), C.byref(length))
+        if rc != EB_OK:
+            raise NativeError(rc, self.lib.eb_last_error().decode())
+        return json.loads(buffer.value.decode())
 
     def close(self) -> None:
         rc = self.lib.eb_client_close(self.handle)

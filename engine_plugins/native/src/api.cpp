@@ -268,6 +268,30 @@ EB_API int32_t eb_client_close(eb_client* handle) {
   });
 }
 
+EB_API int32_t eb_client_get_info(eb_client* handle, uint32_t timeout_ms, char* buffer, size_t capacity,
+                                  size_t* out_length) {
+  return guarded([&]() -> int32_t {
+    if (out_length) *out_length = 0;
+    if (!out_length) return fail(EB_ERR_INVALID_ARGUMENT, "out_length is NULL");
+    if (!buffer && capacity) return fail(EB_ERR_INVALID_ARGUMENT, "buffer is NULL");
+    if (timeout_ms < 1 || timeout_ms > 600000) return fail(EB_ERR_INVALID_ARGUMENT, "timeout_ms must be 1..600000");
+    int32_t code = EB_OK;
+    auto client = eb::Handles::instance().find<eb::Client>(handle, Kind::kClient, &code);
+    if (!client) return code;
+    std::string json;
+    if (int32_t r = eb::get_info_json(*client, timeout_ms, &json)) return r;
+    *out_length = json.size();
+    if (capacity == 0) return EB_OK;
+    if (capacity <= json.size()) {
+      buffer[0] = '\0';
+      return fail(EB_ERR_INVALID_ARGUMENT, "the info is " + std::to_string(json.size() + 1) + " bytes with its NUL, "
+                                           "buffer holds " + std::to_string(capacity) + "; out_length says how many");
+    }
+    std::memcpy(buffer, json.data(), json.size() + 1);
+    return EB_OK;
+  });
+}
+
 EB_API void eb_stream_config_init(eb_stream_config* config) {
   if (!config) return;
   std::memset(config, 0, sizeof *config);

@@ -15,27 +15,6 @@ namespace {
 // for the other fields (a transcript is at most 64 KiB).
 constexpr size_t kMaxSampleBytes = 64 * 1024 * 1024 - 256 * 1024;
 
-// What the caller can do about a refused or failed call decides the result code.
-int32_t fail_status(const grpc::Status& status, uint32_t timeout_ms) {
-  std::string detail = std::string(status_code_name(status.error_code())) + ": " + status.error_message();
-  switch (status.error_code()) {
-    case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::OUT_OF_RANGE:
-    case grpc::StatusCode::NOT_FOUND:
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:  // e.g. a clip over the sidecar's max_bake_seconds
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return fail(EB_ERR_INVALID_ARGUMENT, "the sidecar refused the bake: " + detail);
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return fail(EB_ERR_UNAVAILABLE, "the sidecar did not finish the bake within timeout_ms (" +
-                                          std::to_string(timeout_ms) + " ms): " + detail);
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::CANCELLED:
-      return fail(EB_ERR_UNAVAILABLE, "the sidecar could not be reached (is `emobridge serve` running?): " + detail);
-    default:
-      return fail(EB_ERR_INTERNAL, "the bake failed: " + detail);
-  }
-}
-
 pb::BakeRequest request_of(const BakeSettings& s, const void* samples, size_t bytes, bool f32) {
   pb::BakeRequest request;
   auto* pcm = request.mutable_pcm();
@@ -87,7 +66,7 @@ int32_t bake(const std::shared_ptr<grpc::Channel>& channel, const BakeSettings& 
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(settings.timeout_ms));
   grpc::Status status = pb::EmoBridge::NewStub(channel)->Bake(&context, request, &reply);
-  if (!status.ok()) return fail_status(status, settings.timeout_ms);
+  if (!status.ok()) return fail_call(status, "the bake", settings.timeout_ms);
 
   const auto& baked = reply.animation().frames();
   *count = size_t(baked.size());

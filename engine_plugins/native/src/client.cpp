@@ -2,8 +2,12 @@
 
 #include <chrono>
 
+#include <google/protobuf/util/json_util.h>
+
 #include "emobridge.h"
+#include "emobridge/v1/emobridge.grpc.pb.h"
 #include "errors.h"
+#include "wire.h"
 
 namespace eb {
 
@@ -28,6 +32,20 @@ int32_t connect_client(const std::string& address, uint32_t timeout_ms, std::sha
                                           std::to_string(timeout_ms) + " ms (is `emobridge serve` running?)");
   }
   *out = std::make_shared<Client>(Client{address, std::move(channel)});
+  return EB_OK;
+}
+
+int32_t get_info_json(const Client& client, uint32_t timeout_ms, std::string* json) {
+  pb::GetInfoResponse reply;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
+  grpc::Status status = pb::EmoBridge::NewStub(client.channel)->GetInfo(&context, pb::GetInfoRequest(), &reply);
+  if (!status.ok()) return fail_call(status, "GetInfo", timeout_ms);
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;   // model_name, rig_profiles...: as the proto and the docs spell them
+  options.always_print_primitive_fields = true;  // active_streams 0 is an answer, not a missing field
+  if (!google::protobuf::util::MessageToJsonString(reply, json, options).ok())
+    return fail(EB_ERR_INTERNAL, "GetInfo reply could not be written as JSON");
   return EB_OK;
 }
 

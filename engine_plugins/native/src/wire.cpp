@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <iterator>
+#include <string>
+
+#include "errors.h"
 
 namespace eb {
 
@@ -35,6 +38,26 @@ const char* status_code_name(grpc::StatusCode code) {
       "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
   int i = static_cast<int>(code);
   return i >= 0 && i < int(std::size(names)) ? names[i] : "UNKNOWN";
+}
+
+int32_t fail_call(const grpc::Status& status, const std::string& what, uint32_t timeout_ms) {
+  std::string detail = std::string(status_code_name(status.error_code())) + ": " + status.error_message();
+  switch (status.error_code()) {
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::OUT_OF_RANGE:
+    case grpc::StatusCode::NOT_FOUND:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:  // e.g. a clip over the sidecar's max_bake_seconds
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return fail(EB_ERR_INVALID_ARGUMENT, "the sidecar refused " + what + ": " + detail);
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return fail(EB_ERR_UNAVAILABLE, "the sidecar did not answer " + what + " within timeout_ms (" +
+                                          std::to_string(timeout_ms) + " ms): " + detail);
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::CANCELLED:
+      return fail(EB_ERR_UNAVAILABLE, "the sidecar could not be reached (is `emobridge serve` running?): " + detail);
+    default:
+      return fail(EB_ERR_INTERNAL, what + " failed: " + detail);
+  }
 }
 
 }  // namespace eb

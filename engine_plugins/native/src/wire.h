@@ -22,5 +22,8 @@ pb::Emotion emotion_to_proto(const Emotion& emotion);
 eb_frame frame_from_proto(const pb::Frame& frame);
 // "INVALID_ARGUMENT", "UNAVAILABLE", ...
 const char* status_code_name(grpc::StatusCode code);
+// A failed unary call (`what`: "the bake", "GetInfo") as an eb_result with its reason set: what the caller can
+// do about it decides the code (a refused request, no sidecar or no reply within timeout_ms, or a bug).
+int32_t fail_call(const grpc::Status& status, const std::string& what, uint32_t timeout_ms);
 
 }  // namespace eb

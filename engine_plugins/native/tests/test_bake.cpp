@@ -1,5 +1,5 @@
 // eb_bake_s16 / eb_bake_f32 against a real sidecar: the frames equal the sidecar's own Bake reply,
-// emotion keyframes follow the keys, transcript and recognised-word routes are reachable, and what the sidecar refuses comes back as
+// emotion keyframes follow the keys, GetInfo comes back as JSON, transcript and recognised-word routes are reachable, and what the sidecar refuses comes back as
 // EB_ERR_INVALID_ARGUMENT with its reason (the argument checks that need no sidecar are in test_misuse).
 #include <cmath>
 #include <cstdio>
@@ -214,6 +214,20 @@ int main() {
   refused.timeout_ms = 1;
   CHECK_RC(bake_s16(client, refused, audio).rc, EB_ERR_UNAVAILABLE);
   CHECK(std::strstr(eb_last_error(), "timeout_ms") != nullptr);
+
+  // --- GetInfo as JSON (ABI 4): a size query, a buffer one byte short, then the whole reply
+  size_t info_length = 0;
+  CHECK_RC(eb_client_get_info(client, 5000, nullptr, 0, &info_length), EB_OK);
+  std::vector<char> info(info_length + 1, 'x');
+  CHECK_RC(eb_client_get_info(client, 5000, info.data(), info_length, &info_length), EB_ERR_INVALID_ARGUMENT);
+  CHECK(info[0] == '\0' && info_length + 1 == info.size() && std::strstr(eb_last_error(), "out_length") != nullptr);
+  CHECK_RC(eb_client_get_info(client, 5000, info.data(), info.size(), &info_length), EB_OK);
+  const std::string json(info.data());
+  std::printf("GetInfo: %s\n", json.c_str());
+  CHECK(json.size() == info_length && json.front() == '{' && json.back() == '}');
+  for (const char* field : {"\"model_name\":\"", "\"emotion_names\":[\"happy\",\"sad\"", "\"rig_profiles\":[",
+                            "\"lookahead_ms\":80", "\"active_streams\":0", "\"max_bake_seconds\":", "\"device\":\"cpu\""})
+    CHECK(json.find(field) != std::string::npos);
 
   // --- a sidecar that is gone: UNAVAILABLE, and the client bakes again once it is back
   sidecar.kill_hard();

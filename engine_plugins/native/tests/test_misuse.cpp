@@ -104,6 +104,10 @@ int main() {
   int local = 0;
   every_stream_call_returns(reinterpret_cast<eb_stream*>(&local), EB_ERR_INVALID_HANDLE);
   CHECK_RC(eb_client_close(nullptr), EB_ERR_INVALID_HANDLE);
+  size_t json_length = 99;
+  char json[64];
+  CHECK_RC(eb_client_get_info(nullptr, 1000, json, sizeof json, &json_length), EB_ERR_INVALID_HANDLE);
+  CHECK(json_length == 0);
   eb_stream* stream = nullptr;
   eb_stream_config config = base_config();
   CHECK_RC(eb_stream_open(nullptr, &config, &stream), EB_ERR_INVALID_HANDLE);
@@ -205,6 +209,13 @@ int main() {
   t0 = now();
   CHECK_RC(eb_bake_s16(client, &bake, clip, 1600, baked, 16, &count, nullptr), EB_ERR_UNAVAILABLE);
   CHECK(now() - t0 < 5.0 && std::strstr(eb_last_error(), "emobridge serve") != nullptr);
+  // GetInfo (ABI 4): argument checks, then UNAVAILABLE within its timeout
+  CHECK_RC(eb_client_get_info(client, 0, json, sizeof json, &json_length), EB_ERR_INVALID_ARGUMENT);
+  CHECK_RC(eb_client_get_info(client, 1000, nullptr, 8, &json_length), EB_ERR_INVALID_ARGUMENT);
+  CHECK_RC(eb_client_get_info(client, 1000, json, sizeof json, nullptr), EB_ERR_INVALID_ARGUMENT);
+  t0 = now();
+  CHECK_RC(eb_client_get_info(client, 500, json, sizeof json, &json_length), EB_ERR_UNAVAILABLE);
+  CHECK(now() - t0 < 5.0 && json_length == 0 && std::strstr(eb_last_error(), "emobridge serve") != nullptr);
 
   // A handle of the wrong kind.
   CHECK_RC(eb_stream_get_state(reinterpret_cast<eb_stream*>(client), nullptr), EB_ERR_INVALID_HANDLE);

@@ -156,6 +156,18 @@ namespace EmoBridge
             }
         }
 
+        /// <summary>What the sidecar serves, as its GetInfo reply in JSON (parse it with Json.Parse): model name and
+        /// version, device, emotion names and aliases, rig profiles, lookahead_ms and limits. Blocks up to
+        /// <paramref name="timeoutMs"/>; throws EmoBridgeException (EB_ERR_UNAVAILABLE) when no sidecar answers.</summary>
+        public string GetInfoJson(int timeoutMs = 5000)
+        {
+            UIntPtr length;
+            NativeMethods.Check(NativeMethods.eb_client_get_info(handle, (uint)timeoutMs, null, UIntPtr.Zero, out length), "get info");
+            var buffer = new byte[(int)length + 1];
+            NativeMethods.Check(NativeMethods.eb_client_get_info(handle, (uint)timeoutMs, buffer, (UIntPtr)buffer.Length, out length), "get info");
+            return System.Text.Encoding.UTF8.GetString(buffer, 0, (int)length);
+        }
+
         /// <summary>Closes the client and its streams.</summary>
         public void Dispose() { handle.Dispose(); }
     }

@@ -17,7 +17,7 @@ namespace EmoBridge
         // mono finds libemobridge.so on LD_LIBRARY_PATH.
         const string Lib = "emobridge";
 
-        // 2: eb_stream_set_emotion_at and eb_stream_set_valence_arousal; 3: bakes; 4: emotion keys in a bake.
+        // 2: eb_stream_set_emotion_at and eb_stream_set_valence_arousal; 3: bakes; 4: emotion keys in a bake, GetInfo.
         // A library with a higher ABI also serves these.
         public const uint AbiVersion = 4;
         public const int MaxWeights = 64;
@@ -116,6 +116,7 @@ namespace EmoBridge
 
         [DllImport(Lib)] public static extern int eb_client_connect(byte[] addressUtf8, uint connectTimeoutMs, out IntPtr client);
         [DllImport(Lib)] public static extern int eb_client_close(IntPtr client);
+        [DllImport(Lib)] public static extern int eb_client_get_info(ClientHandle client, uint timeoutMs, byte[] buffer, UIntPtr capacity, out UIntPtr length);
 
         [DllImport(Lib)] public static extern void eb_stream_config_init(ref StreamConfig config);
         [DllImport(Lib)] public static extern int eb_stream_open(ClientHandle client, ref StreamConfig config, out IntPtr stream);

@@ -142,6 +142,20 @@ namespace EmoBridge.Tests
         }
 
         [Test]
+        public void GetInfoDescribesTheSidecar()
+        {
+            JsonObject info;
+            using (EmoBridgeClient client = Connect()) info = (JsonObject)Json.Parse(client.GetInfoJson());
+            var emotions = (List<object>)info.Get("emotion_names");
+            CollectionAssert.AreEqual(TestData.Tables.Emotions, emotions.ConvertAll(e => (string)e), "the same basis as face_tables.json");
+            CollectionAssert.Contains((List<object>)info.Get("rig_profiles"), "metahuman_arkit");
+            Assert.AreEqual(80.0, (double)info.Get("lookahead_ms"));
+            Assert.Greater((double)((JsonObject)info.Get("limits")).Get("max_bake_seconds"), 0.0);
+            var gone = Assert.Throws<EmoBridgeException>(() => { using (var c = new EmoBridgeClient("127.0.0.1:1")) c.GetInfoJson(300); });
+            Assert.AreEqual(-4, gone.Code, gone.Message);
+        }
+
+        [Test]
         public void BakeMisuseNamesTheProblem()
         {
             using (EmoBridgeClient client = Connect())
