@@ -51,6 +51,9 @@ PHONES = ("+NSN+ +SPN+ AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L 
           "UH UW V W Y Z ZH").split()
 STATE_SIZE = N_CEPS + CEPS_HISTORY * N_CEPS + LOGLIK_HISTORY * len(PHONES)
 LOGLIK_GRAPH = Path(__file__).with_name("phone_loglik.onnx")  # build_loglik_graph(), committed
+# Frames per graph call. A frame's densities take 3 x 1344 x 4 bytes in each of the graph's intermediates, so an
+# offline bake of 256 one-minute clips in one call (1.5 M frames) needed over 24 GB; 16,384 frames need 264 MB.
+LOGLIK_CHUNK = 16384
 
 
 class EvidenceError(RuntimeError):
@@ -253,7 +256,10 @@ def phone_loglik(c: np.ndarray, session=None) -> np.ndarray:
     at = lambda k: c[:, CONTEXT + k:CONTEXT + k + inner].reshape(b * inner, N_CEPS)  # noqa: E731
     x = np.stack([at(0), at(2) - at(-2), (at(3) - at(-1)) - (at(1) - at(-3))])  # cepstra, deltas, double deltas
     features = np.concatenate([x * x, x, np.ones((3, b * inner, 1), np.float32)], axis=2)
-    loglik = (session or _cpu_session()).run(None, {"features": features})[0]
+    session = session or _cpu_session()
+    loglik = np.empty((b * inner, len(PHONES)), np.float32)
+    for at in range(0, b * inner, LOGLIK_CHUNK):  # bounded memory: every frame has 3 x 1344 densities
+        loglik[at:at + LOGLIK_CHUNK] = session.run(None, {"features": features[:, at:at + LOGLIK_CHUNK]})[0]
     return loglik.reshape(b, inner, len(PHONES))
 
 

@@ -165,3 +165,11 @@ def test_the_committed_likelihood_graph_is_what_the_builder_makes():
     onnx = pytest.importorskip("onnx")
     assert onnx.load(str(pe.LOGLIK_GRAPH), load_external_data=False) == pe.build_loglik_graph()
     assert pe.LOGLIK_GRAPH.stat().st_size < 2000  # no weights inside: they come from PocketSphinx's files
+
+
+def test_long_inputs_go_through_the_graph_in_chunks_with_the_same_result(monkeypatch):
+    c = np.random.default_rng(5).normal(0.0, 4.0, (3, 2 * pe.CONTEXT + 40, pe.N_CEPS)).astype(np.float32)
+    whole = pe.phone_loglik(c)
+    monkeypatch.setattr(pe, "LOGLIK_CHUNK", 7)  # 120 frames in 18 calls, the last one short
+    # Equal up to float32 rounding: the product's kernels block differently for a different number of rows.
+    np.testing.assert_allclose(pe.phone_loglik(c), whole, rtol=1e-6, atol=1e-4)
