@@ -5,6 +5,8 @@ namespace EmoBridge
     /// <summary>Lip sync for what an AudioSource plays. The clip is streamed to the sidecar a little
     /// ahead of the playhead and each rendered frame shows the face for the audio's own playback time
     /// (not for frame arrival), so there is no drift; seeks, loops and clip changes restart the stream.
+    /// With <c>bakeWholeClip</c> the clip is baked whole instead, and baked again at each emotion change
+    /// (KeyedBake), so a change lands where it is heard rather than up to the send-ahead later.
     /// The clip's Load Type must allow reading samples (Decompress On Load).</summary>
     [AddComponentMenu("EmoBridge/Audio Source Lip Sync")]
     [RequireComponent(typeof(AudioSource))]
@@ -16,6 +18,9 @@ namespace EmoBridge
         // else at the first frame it makes after the change arrives: at most about this much later.
         [Tooltip("Seconds of audio sent ahead of the playhead")]
         [Range(0.2f, 5f)] [SerializeField] float lookaheadSeconds = 0.5f;
+        [Tooltip("Bake the whole clip (and again at each emotion change) instead of streaming it: emotion changes land " +
+                 "where they are heard; the face starts once the first bake is back (a few ms per second of audio)")]
+        [SerializeField] bool bakeWholeClip;
 
         AudioSource source;
         AudioClip clip;
@@ -30,6 +35,12 @@ namespace EmoBridge
         /// <summary>How the last shown frame was found (Held = the sidecar is behind the audio).</summary>
         public SampleResult LastSample { get; private set; }
 
+        KeyedBake baked;        // bakeWholeClip: the playing clip's bakes
+        AudioClip bakedClip;
+        float[] bakedSamples;
+        BakeResult bakeShown;
+        FrameTimeline bakedFrames;
+
         void Awake() { source = GetComponent<AudioSource>(); }
 
         System.Action step;  // cached: no delegate allocation per frame
@@ -43,6 +54,11 @@ namespace EmoBridge
             double position = source.timeSamples / (double)playing.frequency;
             // Audio ignores Time.timeScale but follows the source's pitch.
             bool jumped = clock.Advance(position, Time.unscaledDeltaTime * source.pitch, source.isPlaying);
+            if (bakeWholeClip)
+            {
+                ShowBaked(playing, jumped);  // a bake covers the whole clip: no restart at a seek or a loop
+                return;
+            }
             if (!source.isPlaying)
             {
                 if (jumped) CloseStream();  // stopped (or seeked while paused): the face keeps its last pose
@@ -90,6 +106,50 @@ namespace EmoBridge
                 Stream.EndAudio();
                 ended = true;
             }
+        }
+
+        void ShowBaked(AudioClip playing, bool jumped)
+        {
+            if (playing != bakedClip)
+            {
+                bakedClip = playing;
+                bakedSamples = EmoBridgeConnection.ClipSamples(playing);
+                bakedFrames = null;
+                StartBake();
+            }
+            else if (jumped)
+            {
+                StartBake();  // a seek or a loop: the keys were placed on the pass before it; start from the emotion now
+            }
+            if (baked.Error != null)
+            {
+                Debug.LogError("EmoBridge: baking " + playing.name + " failed: " + baked.Error.Message + "; disabling " +
+                               GetType().Name, this);
+                enabled = false;
+                return;
+            }
+            BakeResult latest = baked.Latest;
+            if (latest != null && latest != bakeShown) { bakeShown = latest; bakedFrames = latest.ToTimeline(); }
+            if (bakedFrames == null) return;  // the clip's first bake is not back yet
+            LastSample = bakedFrames.Sample(clock.Time, shown);
+            if (LastSample != SampleResult.Empty) face.Show(shown);
+        }
+
+        void StartBake()
+        {
+            float[] samples = bakedSamples;
+            int rate = bakedClip.frequency, channels = bakedClip.channels;
+            baked = new KeyedBake(settings => connection.BakeAsync(samples, rate, channels, settings),
+                                  new BakeSettings { Seed = seed, Emotion = face.Emotion.Target });
+            baked.Start();
+        }
+
+        /// <summary>With bakeWholeClip, a change becomes a key at the playhead and the clip is baked again;
+        /// else it goes to the stream.</summary>
+        protected override void SendEmotion(EmotionChange change)
+        {
+            if (bakeWholeClip && baked != null) baked.Change(change, clock.Time);
+            else base.SendEmotion(change);
         }
 
         /// <summary>The playhead on the stream's audio timeline: an emotion change lands where it is heard

@@ -72,13 +72,24 @@ namespace EmoBridge
         public Task<BakeResult> BakeAsync(AudioClip clip, BakeSettings settings = null)
         {
             if (clip == null) throw new ArgumentNullException("clip");
+            return BakeAsync(ClipSamples(clip), clip.frequency, clip.channels, settings);
+        }
+
+        /// <summary>As <see cref="BakeAsync(AudioClip, BakeSettings)"/> for interleaved samples already read.</summary>
+        public Task<BakeResult> BakeAsync(float[] samples, int sampleRate, int channels, BakeSettings settings = null)
+        {
             settings = settings ?? new BakeSettings();
             settings.Tables = EmoBridgeAssets.Tables;
+            EmoBridgeClient client = NextClient();
+            return Task.Run(() => client.Bake(samples, sampleRate, channels, settings));
+        }
+
+        /// <summary>Every sample of <paramref name="clip"/>, interleaved (main thread; Load Type Decompress On Load).</summary>
+        public static float[] ClipSamples(AudioClip clip)
+        {
             var samples = new float[clip.samples * clip.channels];
             clip.GetData(samples, 0);
-            EmoBridgeClient client = NextClient();
-            int rate = clip.frequency, channels = clip.channels;
-            return Task.Run(() => client.Bake(samples, rate, channels, settings));
+            return samples;
         }
 
         EmoBridgeClient NextClient()

@@ -87,7 +87,10 @@ namespace EmoBridge
         /// its first sample), or NaN for "the next frame the sidecar makes" (live input: no playback to aim at).</summary>
         protected virtual double EmotionTime { get { return double.NaN; } }
 
-        void OnEmotionChanged(object sender, EmotionChange change)
+        void OnEmotionChanged(object sender, EmotionChange change) { SendEmotion(change); }
+
+        /// <summary>Passes a change of the face's emotion on: to the open stream, stamped with <see cref="EmotionTime"/>.</summary>
+        protected virtual void SendEmotion(EmotionChange change)
         {
             if (Stream == null) return;
             try { Stream.Send(change, EmotionTime); }

@@ -4,6 +4,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Runtime.InteropServices;
+using System.Threading.Tasks;
 using NUnit.Framework;
 
 namespace EmoBridge.Tests
@@ -139,6 +140,40 @@ namespace EmoBridge.Tests
             var sampled = new FaceFrame();
             keyed.ToTimeline().Sample(1.0, sampled);
             Assert.AreEqual(keyed.Frames[60].Weights[jaw], sampled.Weights[jaw], 1e-6);
+        }
+
+        [Test]
+        public void KeyedBakeLandsEachChangeWhereItWasMade()
+        {
+            // Gameplay sets happy at 1.0 s of the clip and then sad at 2.5 s, each while the clip plays: every change
+            // is baked in as a key at its time, and each newer bake keeps the frames before its change.
+            FaceTables t = TestData.Tables;
+            int happy = t.Emotions.IndexOf("happy"), sad = t.Emotions.IndexOf("sad");
+            var emotion = new EmotionState(t);
+            using (EmoBridgeClient client = Connect())
+            {
+                var track = new KeyedBake(s => Task.Run(() => client.Bake(Hello(), 16000, 1, s)),
+                                          new BakeSettings { Seed = 7, Tables = t, Emotion = emotion.Target });
+                Assert.IsNull(track.Latest);
+                track.Start().Wait();
+                BakeResult neutral = track.Latest;
+                double playhead = 1.0;
+                var pending = new List<Task>();
+                emotion.Changed += (sender, change) => pending.Add(track.Change(change, playhead));
+                emotion.Set("happy", 1f, 0.3f);
+                playhead = 2.5;
+                emotion.Set("sad", 1f, 0f);
+                Task.WaitAll(pending.ToArray());
+                BakeResult both = track.Latest;
+                Assert.IsNull(track.Error);
+                Assert.AreEqual(240, both.Frames.Length);
+                Assert.AreEqual(0f, both.Frames[60].Emotion[happy], "neutral up to 1.0 s");
+                Assert.Greater(both.Frames[61].Emotion[happy], 0f, "the blend starts at 1.0 s");
+                Assert.AreEqual(1f, both.Frames[149].Emotion[happy], 1e-3, "happy until 2.5 s");
+                Assert.AreEqual(1f, both.Frames[151].Emotion[sad], 1e-3, "sad at once from 2.5 s");
+                for (int f = 0; f < 55; f++)
+                    for (int w = 0; w < 52; w++) Assert.AreEqual(neutral.Frames[f].Weights[w], both.Frames[f].Weights[w], "no seam before 1 s");
+            }
         }
 
         [Test]
