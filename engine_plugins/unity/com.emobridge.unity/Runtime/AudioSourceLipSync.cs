@@ -137,10 +137,8 @@ namespace EmoBridge
 
         void StartBake()
         {
-            float[] samples = bakedSamples;
-            int rate = bakedClip.frequency, channels = bakedClip.channels;
-            baked = new KeyedBake(settings => connection.BakeAsync(samples, rate, channels, settings),
-                                  new BakeSettings { Seed = seed, Emotion = face.Emotion.Target });
+            baked = new KeyedBake(connection.NextClient(), bakedSamples, bakedClip.frequency, bakedClip.channels,
+                                  new BakeSettings { Seed = seed, Emotion = face.Emotion.Target, Tables = EmoBridgeAssets.Tables });
             baked.Start();
         }
 
@@ -164,6 +162,7 @@ namespace EmoBridge
         {
             base.OnReopened();
             clip = null;  // Update restarts at the current position
+            bakedClip = null;  // and bakes again on the new clients
         }
 
         static FaceFrame[] NewFrames(int n)

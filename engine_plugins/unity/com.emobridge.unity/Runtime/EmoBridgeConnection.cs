@@ -92,7 +92,9 @@ namespace EmoBridge
             return samples;
         }
 
-        EmoBridgeClient NextClient()
+        /// <summary>A client of this connection (round robin over <c>connections</c>), created on first use; main
+        /// thread. Bakes and streams may share it from any thread.</summary>
+        public EmoBridgeClient NextClient()
         {
             // Lazy: streams retry until the sidecar is up.
             while (clients.Count < Math.Max(1, connections)) clients.Add(new EmoBridgeClient(address));

@@ -56,58 +56,84 @@ namespace EmoBridge
     /// <summary>A clip baked whole and baked again whenever its emotion changes. Each change becomes an emotion key
     /// at the clip time it was made, so it lands where it is heard: a stream can only change frames it has not
     /// made yet, which is up to its send-ahead later. Frames before a change are the same in every bake (the model
-    /// looks 80 ms ahead at most), so swapping to the newer bake mid-playback shows no seam. A bake costs the
-    /// sidecar about 1/500 of the clip's length on the CPU.</summary>
+    /// looks 80 ms ahead at most), so swapping to the newer bake mid-playback shows no seam. One bake is in flight
+    /// at a time: changes made meanwhile are all taken by the next one, so a script that blends every frame costs
+    /// a bake per round trip, not per frame. A bake costs the sidecar about 1/500 of the clip's length.</summary>
     public sealed class KeyedBake
     {
-        readonly Func<BakeSettings, Task<BakeResult>> bake;
+        readonly EmoBridgeClient client;
+        readonly float[] samples;
+        readonly int sampleRate, channels;
         readonly BakeSettings settings;
         readonly List<BakeEmotionKey> keys = new List<BakeEmotionKey>();
-        readonly object swap = new object();
-        int requested, shown;  // bake generations: a slower, older bake never replaces a newer one
+        readonly object gate = new object();
+        bool baking;                          // a bake is in flight
+        TaskCompletionSource<bool> queued;    // the bake that starts when it is back: changes made meanwhile
         BakeResult latest;
         Exception error;
 
-        /// <summary><paramref name="bake"/> bakes the clip with the settings it is given (e.g. a connection's
-        /// BakeAsync of the clip's samples); <paramref name="settings"/> holds everything but the keys.</summary>
-        public KeyedBake(Func<BakeSettings, Task<BakeResult>> bake, BakeSettings settings)
+        /// <summary>Bakes <paramref name="samples"/> (interleaved, -1..1) through <paramref name="client"/>;
+        /// <paramref name="settings"/> holds everything but the keys. Nothing is sent before <see cref="Start"/>.</summary>
+        public KeyedBake(EmoBridgeClient client, float[] samples, int sampleRate, int channels, BakeSettings settings)
         {
-            this.bake = bake;
+            this.client = client;
+            this.samples = samples;
+            this.sampleRate = sampleRate;
+            this.channels = channels;
             this.settings = settings;
         }
 
-        /// <summary>The newest finished bake (null until the first one finishes). Read it every frame.</summary>
-        public BakeResult Latest { get { lock (swap) return latest; } }
+        /// <summary>The newest finished bake (null until the first one is back). Read it every frame.</summary>
+        public BakeResult Latest { get { lock (gate) return latest; } }
 
         /// <summary>Why the newest bake failed (null when it did not).</summary>
-        public Exception Error { get { lock (swap) return error; } }
+        public Exception Error { get { lock (gate) return error; } }
 
-        /// <summary>Starts the first bake.</summary>
-        public Task Start() { return Rebake(); }
+        /// <summary>Bakes started so far.</summary>
+        public int Bakes { get; private set; }
 
-        /// <summary>Adds <paramref name="change"/> as a key at <paramref name="clipSeconds"/> and bakes again.</summary>
+        /// <summary>Starts the first bake; the task completes when it is back.</summary>
+        public Task Start() { lock (gate) return Request(); }
+
+        /// <summary>Adds <paramref name="change"/> as a key at <paramref name="clipSeconds"/> and bakes again; the
+        /// task completes when a bake with this key is back.</summary>
         public Task Change(EmotionChange change, double clipSeconds)
         {
-            keys.Add(new BakeEmotionKey
+            lock (gate)
             {
-                TimeSeconds = Math.Max(0.0, clipSeconds), TransitionSeconds = change.TransitionSeconds, Emotion = change.Target,
-            });
-            return Rebake();
+                keys.Add(new BakeEmotionKey
+                {
+                    TimeSeconds = Math.Max(0.0, clipSeconds), TransitionSeconds = change.TransitionSeconds, Emotion = change.Target,
+                });
+                return Request();
+            }
         }
 
-        Task Rebake()
+        Task Request()  // under gate
         {
-            int generation = ++requested;
-            BakeSettings these = settings.WithKeys(keys.ToArray());
-            return bake(these).ContinueWith(done =>
+            if (baking) return (queued ?? (queued = new TaskCompletionSource<bool>())).Task;
+            baking = true;
+            var done = new TaskCompletionSource<bool>();
+            Launch(settings.WithKeys(keys.ToArray()), done);
+            return done.Task;
+        }
+
+        void Launch(BakeSettings these, TaskCompletionSource<bool> done)  // under gate
+        {
+            Bakes++;
+            Task.Run(() => client.Bake(samples, sampleRate, channels, these)).ContinueWith(back =>
             {
-                lock (swap)
+                TaskCompletionSource<bool> next;
+                lock (gate)
                 {
-                    if (generation < shown) return;
-                    shown = generation;
-                    error = done.IsFaulted ? done.Exception.GetBaseException() : null;
-                    if (!done.IsFaulted) latest = done.Result;
+                    error = back.IsFaulted ? back.Exception.GetBaseException() : null;
+                    if (!back.IsFaulted) latest = back.Result;
+                    next = queued;
+                    queued = null;
+                    if (next != null) Launch(settings.WithKeys(keys.ToArray()), next);
+                    else baking = false;
                 }
+                done.SetResult(true);
             });
         }
     }

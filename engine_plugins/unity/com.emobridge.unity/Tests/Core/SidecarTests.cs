@@ -152,8 +152,8 @@ namespace EmoBridge.Tests
             var emotion = new EmotionState(t);
             using (EmoBridgeClient client = Connect())
             {
-                var track = new KeyedBake(s => Task.Run(() => client.Bake(Hello(), 16000, 1, s)),
-                                          new BakeSettings { Seed = 7, Tables = t, Emotion = emotion.Target });
+                float[] audio = Array.ConvertAll(Hello(), x => x / 32768f);
+                var track = new KeyedBake(client, audio, 16000, 1, new BakeSettings { Seed = 7, Tables = t, Emotion = emotion.Target });
                 Assert.IsNull(track.Latest);
                 track.Start().Wait();
                 BakeResult neutral = track.Latest;
@@ -173,6 +173,19 @@ namespace EmoBridge.Tests
                 Assert.AreEqual(1f, both.Frames[151].Emotion[sad], 1e-3, "sad at once from 2.5 s");
                 for (int f = 0; f < 55; f++)
                     for (int w = 0; w < 52; w++) Assert.AreEqual(neutral.Frames[f].Weights[w], both.Frames[f].Weights[w], "no seam before 1 s");
+
+                // A script blending every frame: 30 changes in a row cost a bake per round trip, and the last one wins.
+                int before = track.Bakes;
+                pending.Clear();
+                for (int i = 1; i <= 30; i++)
+                {
+                    playhead = 3.0 + i / 60.0;
+                    emotion.Set("happy", i / 30f, 0f);
+                }
+                Task.WaitAll(pending.ToArray());
+                Console.WriteLine("30 changes in a row: {0} bakes", track.Bakes - before);
+                Assert.LessOrEqual(track.Bakes - before, 2, "one in flight, then one for all the rest");
+                Assert.AreEqual(1f, track.Latest.Frames[239].Emotion[happy], 1e-3, "the last change is in");
             }
         }
 
