@@ -75,6 +75,7 @@ namespace UnityEngine
         public AudioClip clip { get; set; }
         public bool isPlaying { get { return false; } }
         public int timeSamples { get; set; }
+        public void Play() { }
         public float pitch { get; set; }
     }
 
