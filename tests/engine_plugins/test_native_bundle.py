@@ -27,6 +27,14 @@ RUNTIME = re.compile(r"^(linux-vdso|ld-linux|libc|libm|libstdc\+\+|libgcc_s)\.so
 pytestmark = pytest.mark.skipif(not LIB.is_file(), reason="libemobridge is not built (see test.sh)")
 
 
+def _harness():
+    """engine_plugins/unreal/tests/harness.py: the real sidecar the engine tests start (see test_native_ctypes.py)."""
+    spec = importlib.util.spec_from_file_location("unreal_harness", REPO / "engine_plugins/unreal/tests/harness.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _resolved(library: Path) -> dict[str, str]:
     """soname -> the path the loader picks (ldd), for every library it loads but the process's runtime."""
     out = subprocess.run(["ldd", str(library)], capture_output=True, text=True, check=True).stdout
@@ -87,9 +95,6 @@ def test_unreal_stage_fills_the_thirdparty_module(tmp_path):
 
 def test_a_bundle_streams_from_a_sidecar_with_its_own_libraries(tmp_path):
     subprocess.run([str(BUNDLE), str(LIB), str(tmp_path)], capture_output=True, check=True)
-    harness = importlib.util.spec_from_file_location("unreal_harness", REPO / "engine_plugins/unreal/tests/harness.py")
-    module = importlib.util.module_from_spec(harness)
-    harness.loader.exec_module(module)
     # A fresh interpreter, as engines load the library (see test_native_ctypes.py on why not this process).
     child = f"""
 import sys, wave
@@ -103,7 +108,7 @@ with native.Client(sys.argv[1]) as client:
     print("frames", len(frames), stream.state)
 print("\\n".join(sorted({{line.split()[-1] for line in open("/proc/self/maps") if "grpc" in line or "protobuf" in line}})))
 """
-    with module.sidecar() as port:
+    with _harness().sidecar() as port:
         run = subprocess.run([sys.executable, "-c", child, f"127.0.0.1:{port}"], capture_output=True, text=True,
                              timeout=300, env={**os.environ, "EMOBRIDGE_NATIVE_LIB": str(tmp_path / "libemobridge.so.0")})
     assert run.returncode == 0, run.stderr[-3000:]

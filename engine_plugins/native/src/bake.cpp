@@ -31,18 +31,15 @@ pb::BakeRequest request_of(const BakeSettings& s, const void* samples, size_t by
   request.mutable_style()->set_energy(s.style_energy);
   request.mutable_style()->set_smoothness(s.style_smoothness);
   request.set_rig_profile(s.rig_profile);
-  if (!s.emotion.empty()) {  // one keyframe at 0 without a ramp: the emotion holds from the first frame
-    auto* key = request.add_emotion_keyframes();
-    *key->mutable_emotion() = emotion_to_proto(s.emotion);
-    key->set_time_seconds(0.0);
-    key->set_transition_seconds(0.0);
-  }
-  for (const EmotionKey& k : s.emotion_keys) {
+  auto add_key = [&request](const EmotionKey& k) {
     auto* key = request.add_emotion_keyframes();
     *key->mutable_emotion() = emotion_to_proto(k.emotion);
     key->set_time_seconds(k.time_seconds);
     key->set_transition_seconds(k.transition_seconds);
-  }
+  };
+  // The clip's emotion: one keyframe at 0 without a ramp, so it holds from the first frame; then the changes.
+  if (!s.emotion.empty()) add_key({0.0, 0.0f, s.emotion});
+  for (const EmotionKey& k : s.emotion_keys) add_key(k);
   return request;
 }
 
