@@ -74,7 +74,7 @@ def test_stream_through_ctypes_equals_bake(sidecar):
 
     rate, pcm = _hello()
     lib = native.load()
-    assert lib.eb_version().decode() and lib.eb_abi_version() >= native.EB_ABI_VERSION == 4
+    assert lib.eb_version().decode() and lib.eb_abi_version() >= native.EB_ABI_VERSION == 5
     with native.Client(sidecar, lib=lib) as client:
         stream = client.stream(sample_rate=rate, seed=3, emotion={"sad": 0.5}, frame_queue_capacity=1024)
         frames = native.stream_pcm16(stream, pcm, rate)
@@ -178,6 +178,44 @@ def test_bake_through_ctypes_equals_the_python_clients_bake(sidecar):
     assert info["lookahead_ms"] == 80 and info["limits"]["max_bake_seconds"] > 0
     sad = np.array([f.emotion[1] for f in keyed_frames])
     assert sad[80] == 0 and sad[130] > 0.85 and sad[200] == 0  # 1.33 s, 2.17 s, 3.33 s: the keys were applied
+
+
+@in_child
+def test_clip_through_ctypes_bakes_each_change_in(sidecar):
+    """ABI 5's eb_clip through the shipped .so: the first bake is the plain bake; after changes at 1.5 s (sad,
+    the sidecar's default ramp) and 3.0 s (neutral, a cut) the frames are the Python client's Bake of a neutral
+    start and those keyframes."""
+    from emobridge.client import EmoBridgeClient
+    from emobridge.wire import pb
+
+    rate, pcm = _hello()
+    with native.Client(sidecar) as client:
+        plain, _ = client.bake(pcm, sample_rate=rate, seed=5)
+        clip = client.clip(pcm, sample_rate=rate, seed=5)
+        assert clip.wait(0)
+        first, version = clip.frames()
+        clip.set_emotion({"sad": 0.9}, 1.5)
+        clip.set_emotion({}, 3.0, transition_seconds=0.0)
+        assert clip.wait(2)
+        keyed, newer = clip.frames()
+        status = clip.status()
+        at_2s = clip.sample(2.0)
+        clip.close()
+        with pytest.raises(native.NativeError) as closed:
+            clip.status()
+    assert closed.value.code == native.EB_ERR_CLOSED
+    assert version == 1 and newer > version and status.changes_baked == 2 and status.route == b"model"
+    assert [list(f.weights[:52]) for f in first] == [list(f.weights[:52]) for f in plain]
+    request = pb.BakeRequest(pcm=pb.PcmAudio(data=pcm, encoding=pb.AUDIO_ENCODING_PCM_S16LE, sample_rate=rate), seed=5)
+    request.emotion_keyframes.append(pb.EmotionUpdate(emotion=pb.Emotion(), time_seconds=0.0, transition_seconds=0.0))
+    request.emotion_keyframes.append(pb.EmotionUpdate(emotion=pb.Emotion(intensities={"sad": 0.9}), time_seconds=1.5))
+    request.emotion_keyframes.append(pb.EmotionUpdate(emotion=pb.Emotion(), time_seconds=3.0, transition_seconds=0.0))
+    with EmoBridgeClient(sidecar, timeout=60) as python_client:
+        baked = python_client.bake_raw(request).animation.frames
+    assert [list(f.weights[:52]) for f in keyed] == [list(f.weights) for f in baked]
+    sad = np.array([f.emotion[1] for f in keyed])
+    assert sad[90] == 0 and sad[170] > 0.85 and sad[180] == 0  # 1.5 s, 2.83 s, 3.0 s
+    assert at_2s.index == 120 and list(at_2s.weights[:52]) == list(keyed[120].weights[:52])
 
 
 @in_child

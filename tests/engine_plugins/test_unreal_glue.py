@@ -120,3 +120,24 @@ def test_valence_arousal_reaches_the_sidecar_as_the_point(tmp_path):
     emotion = np.array([json.loads(line)["emotion"] for line in run.stdout.splitlines()], np.float32)
     assert emotion.shape == (240, 7)
     np.testing.assert_allclose(emotion, np.tile(emotion_from_valence_arousal(-0.8, 0.6), (240, 1)), atol=1e-5)
+
+
+@pytest.mark.slow
+def test_clip_player_lands_gameplay_emotion_where_it_is_heard(tmp_path):
+    """bBakeWholeClip's route (ClipPlayer over eb_clip, ABI 5), ticking at 60 Hz of real time: each tick shows the
+    frame for its elapsed time; happy set at 1.0 s and sad at 2.5 s are baked in at those times, so the face is
+    neutral before 1.0 s and changes within a re-bake's round trip of each change; the clip then finishes."""
+    check = _glue_check(tmp_path)
+    with harness.sidecar() as port:
+        run = subprocess.run([str(check), "clip", f"127.0.0.1:{port}", str(harness.HELLO_WAV), "happy=1@1.0",
+                              "sad=1@2.5"], capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0 and "finished" in run.stderr, run.stderr
+    frames = [json.loads(line) for line in run.stdout.splitlines()]
+    tick = np.array([f["tick"] for f in frames])
+    index = np.array([f["index"] for f in frames])
+    happy, sad = (np.array([f["emotion"][k] for f in frames]) for k in (0, 1))
+    assert len(frames) > 200 and tick.max() < 4.0  # one frame per tick once the first bake is back
+    assert np.array_equal(index, np.floor(tick * 60 + 1e-6).astype(int))  # the frame due at each tick
+    assert happy[tick < 1.0].max() == 0 and sad[tick < 2.5].max() == 0
+    assert happy[(tick > 1.25) & (tick < 2.5)].min() > 0  # baked in within 0.25 s (a bake of 4 s takes ~20 ms)
+    assert sad[tick > 3.0].min() > 0.85 and happy[tick > 3.0].max() < 0.1

@@ -14,13 +14,14 @@
  *     completes or returns EB_ERR_CLOSED.
  *   - Handles are opaque ids, never pointers to memory: NULL, closed and made-up handles are
  *     detected and return EB_ERR_INVALID_HANDLE or EB_ERR_CLOSED instead of crashing.
- *   - Nothing blocks on the network except eb_client_connect (up to its timeout), eb_stream_wait
- *     (up to its timeout), the bake functions (until the sidecar replies, up to their timeout) and
- *     the close functions (which cancel and join the stream's thread).
+ *   - Nothing blocks on the network except eb_client_connect (up to its timeout), eb_stream_wait and
+ *     eb_clip_wait (up to their timeouts), the bake functions (until the sidecar replies, up to their
+ *     timeout) and the close functions (which cancel and join the stream's or clip's thread).
  *
- * Two ways to animate: a stream (live: audio in as it plays, frames back as they are computed) or a
+ * Three ways to animate: a stream (live: audio in as it plays, frames back as they are computed), a
  * bake (a whole clip in one call, e.g. an editor baking dialogue into assets; it may also use a
- * transcript or recognised words, which a stream cannot).
+ * transcript or recognised words, which a stream cannot), or a clip (a bake that is baked again at every
+ * emotion change during playback, so gameplay emotion lands exactly where it is heard).
  *
  * Streams: each stream has one background thread that owns its gRPC call. Audio and emotion
  * changes go into a bounded outbound queue; frames come back into a bounded frame queue that
@@ -67,8 +68,10 @@ extern "C" {
  *      eb_bake_config, eb_bake_info, eb_bake_config_init and eb_bake_max_frames.
  *   4: emotion keyframes in a bake (eb_emotion_key; eb_bake_config.emotion_keys and emotion_key_count,
  *      appended: a config filled by an ABI 3 caller is still taken, without keyframes) and
- *      eb_client_get_info (the sidecar's GetInfo as JSON). */
-#define EB_ABI_VERSION 4
+ *      eb_client_get_info (the sidecar's GetInfo as JSON).
+ *   5: clips (eb_clip_*): a bake that is baked again at every emotion change, so each change lands exactly
+ *      where it is heard. */
+#define EB_ABI_VERSION 5
 /* Most weights a frame carries: 52 ARKit, or a rig profile's own count (at most this many). */
 #define EB_MAX_WEIGHTS 64
 /* Emotion basis size: happy, sad, angry, fear, disgust, surprise, contempt (in that order). */
@@ -77,6 +80,7 @@ extern "C" {
 /* Opaque handles. */
 typedef struct eb_client eb_client;
 typedef struct eb_stream eb_stream;
+typedef struct eb_clip eb_clip;
 
 /* Result codes. Negative = error. */
 enum {
@@ -205,6 +209,21 @@ typedef struct eb_bake_info {
   double duration_seconds;       /* length of the audio */
   char route[16];                /* what animated the face: "transcript", "model", "phones" or "silence" */
 } eb_bake_info;
+
+/* Where a clip's bakes stand (eb_clip_get_status). Since ABI 5. */
+typedef struct eb_clip_status {
+  uint32_t struct_size;          /* set to sizeof(eb_clip_status) before the call */
+  uint32_t changes;              /* eb_clip_set_emotion_at calls taken so far */
+  uint32_t changes_baked;        /* how many of them the newest bake holds (always the first ones) */
+  uint32_t bakes_started;        /* bakes sent to the sidecar so far */
+  uint64_t version;              /* bakes back so far; 0 = none yet. A new value means new frames */
+  int32_t baking;                /* 1 while a bake is in flight or due: newer frames are coming */
+  int32_t last_result;           /* EB_OK, or why the latest bake failed (eb_clip_get_error); the frames of the
+                                    newest successful bake stay in use */
+  uint32_t frame_count;          /* frames of the newest bake (0 before the first) */
+  double duration_seconds;       /* length of the audio (0 before the first bake) */
+  char route[16];                /* what animated the face, as eb_bake_info.route ("" before the first bake) */
+} eb_clip_status;
 
 /* ---- library ----------------------------------------------------------------------------- */
 
@@ -343,6 +362,62 @@ EB_API int32_t eb_bake_s16(eb_client *client, const eb_bake_config *config, cons
 EB_API int32_t eb_bake_f32(eb_client *client, const eb_bake_config *config, const float *samples,
                            size_t frame_count, eb_frame *out_frames, size_t capacity, size_t *out_count,
                            eb_bake_info *out_info);
+
+/* ---- clips: a bake that follows emotion changes (since ABI 5) --------------------------------- */
+
+/* A clip (an NPC line, a cutscene take) baked whole, and baked again whenever its emotion changes: each
+ * change is an emotion key at the clip time it names, so it lands exactly there (a stream can only change
+ * frames it has not made yet, which is its audio lead later). A change moves no frame earlier than its time
+ * less the model's lookahead (80 ms), so with changes made at the playhead, switching to the newer bake
+ * during playback shows no seam.
+ * One bake per clip is in flight at a time, on the clip's own thread: changes made meanwhile are all taken
+ * by the next one, so a script that blends every frame costs one bake per round trip, not one per frame.
+ * A bake costs the sidecar about 1/500 of the clip's length.
+ *
+ * Typical use (a game's tick): open the clip when the line starts loading; each tick call eb_clip_sample
+ * with the audio's playback time and show the frame (EB_NO_FRAME until the first bake is back); on a
+ * gameplay emotion change call eb_clip_set_emotion_at with the playback time. */
+
+/* Opens a clip of `frame_count` sample frames (interleaved, as eb_bake_s16 / eb_bake_f32; copied) baked with
+ * `config` (its emotion and emotion_keys are where every bake starts from), and starts its first bake.
+ * Returns at once; on EB_OK *out_clip is a new handle the caller must eb_clip_close (or close its client).
+ * The config is checked here (EB_ERR_INVALID_ARGUMENT); what the sidecar refuses shows in eb_clip_get_status. */
+EB_API int32_t eb_clip_open_s16(eb_client *client, const eb_bake_config *config, const int16_t *samples,
+                                size_t frame_count, eb_clip **out_clip);
+EB_API int32_t eb_clip_open_f32(eb_client *client, const eb_bake_config *config, const float *samples,
+                                size_t frame_count, eb_clip **out_clip);
+
+/* From `time_seconds` (>= 0, on the clip's timeline) the face blends to this emotion over transition_seconds
+ * (negative = the sidecar's default 0.3 s, 0 = a cut); names and values as eb_stream_set_emotion (count 0 =
+ * neutral; copied). Returns at once and bakes the clip again (at once, or after the bake in flight). Changes
+ * apply in time order whatever order they are made in; at most 4096 per clip. */
+EB_API int32_t eb_clip_set_emotion_at(eb_clip *clip, const char *const *names, const float *values, uint32_t count,
+                                      float transition_seconds, double time_seconds);
+
+/* The newest bake's frame for playback time `time_seconds`: the last frame at or before it (the first frame
+ * before 0, the last after the end). EB_NO_FRAME until the first bake is back. */
+EB_API int32_t eb_clip_sample(eb_clip *clip, double time_seconds, eb_frame *out_frame);
+
+/* Copies the newest bake's frames (index from 0 at 1/fps) into out_frames[0..*out_count); *out_version
+ * (optional) gets its eb_clip_status.version. EB_NO_FRAME (count 0) until the first bake is back; capacity
+ * too small is EB_ERR_INVALID_ARGUMENT with *out_count set to the frames it has. */
+EB_API int32_t eb_clip_frames(eb_clip *clip, eb_frame *out_frames, size_t capacity, size_t *out_count,
+                              uint64_t *out_version);
+
+/* Blocks up to timeout_ms until a bake holding at least `changes` changes is back (0 = the first bake; pass
+ * eb_clip_status.changes for "every change so far"): EB_OK. EB_NO_FRAME on timeout; the failed bake's code
+ * when the clip is idle after a failure. For tools and tests; a game reads eb_clip_sample each tick instead. */
+EB_API int32_t eb_clip_wait(eb_clip *clip, uint32_t changes, uint32_t timeout_ms);
+
+/* Where the bakes stand; set out_status->struct_size = sizeof(eb_clip_status) first. */
+EB_API int32_t eb_clip_get_status(eb_clip *clip, eb_clip_status *out_status);
+
+/* Why the latest bake failed ("" if it did not), as eb_stream_get_error. A failed bake keeps the frames of the
+ * newest good one; the next change bakes again. */
+EB_API int32_t eb_clip_get_error(eb_clip *clip, char *buffer, size_t capacity, size_t *out_length);
+
+/* Cancels a bake in flight, stops the clip's thread and frees it. The handle is invalid afterwards. */
+EB_API int32_t eb_clip_close(eb_clip *clip);
 
 #ifdef __cplusplus
 }

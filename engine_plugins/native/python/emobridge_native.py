@@ -18,7 +18,7 @@ import time
 import wave
 from pathlib import Path
 
-EB_ABI_VERSION = 4  # needs the bake emotion keyframes of ABI 4 (a newer library serves it too)
+EB_ABI_VERSION = 5  # needs the clips of ABI 5 (a newer library serves it too)
 EB_MAX_WEIGHTS = 64
 EB_NUM_EMOTIONS = 7
 
@@ -75,6 +75,13 @@ class BakeInfo(C.Structure):
     _fields_ = [("struct_size", C.c_uint32), ("duration_seconds", C.c_double), ("route", C.c_char * 16)]
 
 
+class ClipStatus(C.Structure):
+    _fields_ = [("struct_size", C.c_uint32), ("changes", C.c_uint32), ("changes_baked", C.c_uint32),
+                ("bakes_started", C.c_uint32), ("version", C.c_uint64), ("baking", C.c_int32),
+                ("last_result", C.c_int32), ("frame_count", C.c_uint32), ("duration_seconds", C.c_double),
+                ("route", C.c_char * 16)]
+
+
 class NativeError(RuntimeError):
     """A negative eb_result; ``code`` is the number, the message eb_last_error()."""
 
@@ -125,6 +132,17 @@ def load(path: str | os.PathLike | None = None) -> C.CDLL:
                                     C.c_size_t, C.POINTER(C.c_size_t), C.POINTER(BakeInfo)]),
         "eb_bake_f32": (C.c_int32, [handle, C.POINTER(BakeConfig), C.c_void_p, C.c_size_t, C.POINTER(Frame),
                                     C.c_size_t, C.POINTER(C.c_size_t), C.POINTER(BakeInfo)]),
+        "eb_clip_open_s16": (C.c_int32, [handle, C.POINTER(BakeConfig), C.c_void_p, C.c_size_t, C.POINTER(handle)]),
+        "eb_clip_open_f32": (C.c_int32, [handle, C.POINTER(BakeConfig), C.c_void_p, C.c_size_t, C.POINTER(handle)]),
+        "eb_clip_set_emotion_at": (C.c_int32, [handle, C.POINTER(C.c_char_p), C.POINTER(C.c_float), C.c_uint32,
+                                               C.c_float, C.c_double]),
+        "eb_clip_sample": (C.c_int32, [handle, C.c_double, C.POINTER(Frame)]),
+        "eb_clip_frames": (C.c_int32, [handle, C.POINTER(Frame), C.c_size_t, C.POINTER(C.c_size_t),
+                                       C.POINTER(C.c_uint64)]),
+        "eb_clip_wait": (C.c_int32, [handle, C.c_uint32, C.c_uint32]),
+        "eb_clip_get_status": (C.c_int32, [handle, C.POINTER(ClipStatus)]),
+        "eb_clip_get_error": (C.c_int32, [handle, C.c_char_p, C.c_size_t, C.POINTER(C.c_size_t)]),
+        "eb_clip_close": (C.c_int32, [handle]),
     }
     for name, (restype, argtypes) in sig.items():
         fn = getattr(lib, name)
@@ -132,6 +150,13 @@ def load(path: str | os.PathLike | None = None) -> C.CDLL:
     if lib.eb_abi_version() < EB_ABI_VERSION:
         raise RuntimeError(f"libemobridge ABI {lib.eb_abi_version()}, this binding expects {EB_ABI_VERSION}")
     return lib
+
+
+def _check(lib: C.CDLL, rc: int) -> int:
+    """``rc`` if it is not an error, else NativeError with eb_last_error()."""
+    if rc < 0:
+        raise NativeError(rc, lib.eb_last_error().decode())
+    return rc
 
 
 def _emotion_arrays(emotion: dict[str, float] | None):
@@ -148,9 +173,7 @@ class Stream:
         self.lib, self.handle, self.channels = lib, handle, channels
 
     def _check(self, rc: int) -> int:
-        if rc < 0:
-            raise NativeError(rc, self.lib.eb_last_error().decode())
-        return rc
+        return _check(self.lib, rc)
 
     def push(self, samples, f32: bool = False) -> bool:
         """Interleaved int16 (bytes or an int16 array) or, with ``f32``, float32 samples; False = queue full."""
@@ -210,15 +233,58 @@ class Stream:
         self._check(self.lib.eb_stream_close(self.handle))
 
 
+class Clip:
+    """One eb_clip: a clip baked whole and baked again at every emotion change. Methods raise NativeError."""
+
+    def __init__(self, lib: C.CDLL, handle: C.c_void_p) -> None:
+        self.lib, self.handle = lib, handle
+
+    def set_emotion(self, emotion: dict[str, float] | None, time_seconds: float,
+                    transition_seconds: float = -1.0) -> None:
+        """From ``time_seconds`` on the clip the face blends to ``emotion``; bakes again."""
+        names, values, count = _emotion_arrays(emotion)
+        _check(self.lib, self.lib.eb_clip_set_emotion_at(self.handle, names, values, count, transition_seconds,
+                                                          time_seconds))
+
+    def sample(self, time_seconds: float) -> Frame | None:
+        """The newest bake's frame at a playback time; None before the first bake is back."""
+        frame = Frame()
+        return frame if _check(self.lib, self.lib.eb_clip_sample(self.handle, time_seconds, C.byref(frame))) == EB_OK \
+            else None
+
+    def frames(self) -> tuple[list[Frame], int]:
+        """(the newest bake's frames, its version); ([], 0) before the first bake is back."""
+        capacity = self.status().frame_count
+        frames, count, version = (Frame * max(1, capacity))(), C.c_size_t(), C.c_uint64()
+        _check(self.lib, self.lib.eb_clip_frames(self.handle, frames, capacity, C.byref(count), C.byref(version)))
+        return list(frames[: count.value]), version.value
+
+    def wait(self, changes: int = 0, timeout_ms: int = 60000) -> bool:
+        """Until a bake holding the first ``changes`` changes is back (True) or the timeout (False)."""
+        return _check(self.lib, self.lib.eb_clip_wait(self.handle, changes, timeout_ms)) == EB_OK
+
+    def status(self) -> ClipStatus:
+        status = ClipStatus(struct_size=C.sizeof(ClipStatus))
+        _check(self.lib, self.lib.eb_clip_get_status(self.handle, C.byref(status)))
+        return status
+
+    @property
+    def error(self) -> str:
+        buffer = C.create_string_buffer(1024)
+        _check(self.lib, self.lib.eb_clip_get_error(self.handle, buffer, len(buffer), None))
+        return buffer.value.decode()
+
+    def close(self) -> None:
+        _check(self.lib, self.lib.eb_clip_close(self.handle))
+
+
 class Client:
     """One eb_client: ``Client("localhost:50051")``; use as a context manager or ``close()``."""
 
     def __init__(self, address: str, connect_timeout_ms: int = 5000, lib: C.CDLL | None = None) -> None:
         self.lib = lib or load()
         self.handle = C.c_void_p()
-        rc = self.lib.eb_client_connect(address.encode(), connect_timeout_ms, C.byref(self.handle))
-        if rc != EB_OK:
-            raise NativeError(rc, self.lib.eb_last_error().decode())
+        _check(self.lib, self.lib.eb_client_connect(address.encode(), connect_timeout_ms, C.byref(self.handle)))
 
     def stream(self, sample_rate: int = 16000, channels: int = 1, fps: float = 60.0, seed: int = 0,
                emotion: dict[str, float] | None = None, frame_queue_capacity: int = 256, **fields) -> Stream:
@@ -231,9 +297,7 @@ class Client:
         names, values, count = _emotion_arrays(emotion)
         config.emotion_names, config.emotion_values, config.emotion_count = names, values, count
         handle = C.c_void_p()
-        rc = self.lib.eb_stream_open(self.handle, C.byref(config), C.byref(handle))
-        if rc != EB_OK:
-            raise NativeError(rc, self.lib.eb_last_error().decode())
+        _check(self.lib, self.lib.eb_stream_open(self.handle, C.byref(config), C.byref(handle)))
         return Stream(self.lib, handle, channels)
 
     def bake(self, samples, sample_rate: int = 16000, channels: int = 1, f32: bool = False,
@@ -242,8 +306,29 @@ class Client:
         """A whole clip in one Bake call: interleaved int16 (bytes or an array) or, with ``f32``, float32 samples;
         ``emotion_keys``: (time_seconds, transition_seconds, emotion) changes over the clip.
         Returns (every frame, the route: "transcript", "model", "phones" or "silence")."""
+        config, data, count, _alive = self._bake_config(samples, sample_rate, channels, f32, emotion, transcript,
+                                                        recognize_words, emotion_keys, fields)
+        capacity = self.lib.eb_bake_max_frames(count, sample_rate, config.fps)
+        frames, got, info = (Frame * capacity)(), C.c_size_t(), BakeInfo(struct_size=C.sizeof(BakeInfo))
+        fn = self.lib.eb_bake_f32 if f32 else self.lib.eb_bake_s16
+        _check(self.lib, fn(self.handle, C.byref(config), data, count, frames, capacity, C.byref(got), C.byref(info)))
+        return list(frames[: got.value]), info.route.decode()
+
+    def clip(self, samples, sample_rate: int = 16000, channels: int = 1, f32: bool = False,
+             emotion: dict[str, float] | None = None, transcript: str | None = None, recognize_words: bool = False,
+             emotion_keys: list[tuple[float, float, dict[str, float]]] = (), **fields) -> Clip:
+        """A clip baked now and again at every ``Clip.set_emotion`` (eb_clip_open_*); arguments as ``bake``."""
+        config, data, count, _alive = self._bake_config(samples, sample_rate, channels, f32, emotion, transcript,
+                                                        recognize_words, emotion_keys, fields)
+        handle = C.c_void_p()
+        fn = self.lib.eb_clip_open_f32 if f32 else self.lib.eb_clip_open_s16
+        _check(self.lib, fn(self.handle, C.byref(config), data, count, C.byref(handle)))
+        return Clip(self.lib, handle)
+
+    def _bake_config(self, samples, sample_rate, channels, f32, emotion, transcript, recognize_words, emotion_keys,
+                     fields):
+        """(eb_bake_config, the samples' buffer, sample frames, what the config points into: keep it alive)."""
         data = bytes(samples) if isinstance(samples, (bytes, bytearray, memoryview)) else samples.tobytes()
-        count = len(data) // ((4 if f32 else 2) * channels)
         config = BakeConfig()
         self.lib.eb_bake_config_init(C.byref(config))
         config.sample_rate, config.channels, config.recognize_words = sample_rate, channels, int(recognize_words)
@@ -252,17 +337,11 @@ class Client:
             setattr(config, name, value)
         names, values, n = _emotion_arrays(emotion)
         config.emotion_names, config.emotion_values, config.emotion_count = names, values, n
-        key_arrays = [(t, ramp, *_emotion_arrays(e)) for t, ramp, e in emotion_keys]  # alive until the call returns
+        key_arrays = [(t, ramp, *_emotion_arrays(e)) for t, ramp, e in emotion_keys]
         keys = (EmotionKey * max(1, len(emotion_keys)))(*[EmotionKey(*fields) for fields in key_arrays])
         config.emotion_keys, config.emotion_key_count = keys, len(emotion_keys)
-        capacity = self.lib.eb_bake_max_frames(count, sample_rate, config.fps)
-        frames, got, info = (Frame * capacity)(), C.c_size_t(), BakeInfo(struct_size=C.sizeof(BakeInfo))
-        fn = self.lib.eb_bake_f32 if f32 else self.lib.eb_bake_s16
-        rc = fn(self.handle, C.byref(config), C.create_string_buffer(data, len(data)), count, frames, capacity,
-                C.byref(got), C.byref(info))
-        if rc != EB_OK:
-            raise NativeError(rc, self.lib.eb_last_error().decode())
-        return list(frames[: got.value]), info.route.decode()
+        count = len(data) // ((4 if f32 else 2) * channels)
+        return config, C.create_string_buffer(data, len(data)), count, (names, values, key_arrays, keys)
 
     def info(self, timeout_ms: int = 5000) -> dict:
         """The sidecar's GetInfo reply (eb_client_get_info's JSON): model, emotion names, rig profiles, limits."""
@@ -271,14 +350,11 @@ class Client:
         buffer = C.create_string_buffer(length.value + 1)
         if rc == EB_OK:
             rc = self.lib.eb_client_get_info(self.handle, timeout_ms, buffer, len(buffer), C.byref(length))
-        if rc != EB_OK:
-            raise NativeError(rc, self.lib.eb_last_error().decode())
+        _check(self.lib, rc)
         return json.loads(buffer.value.decode())
 
     def close(self) -> None:
-        rc = self.lib.eb_client_close(self.handle)
-        if rc != EB_OK:
-            raise NativeError(rc, self.lib.eb_last_error().decode())
+        _check(self.lib, self.lib.eb_client_close(self.handle))
 
     def __enter__(self) -> Client:
         return self

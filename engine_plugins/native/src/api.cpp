@@ -1,5 +1,6 @@
 // The C ABI (include/emobridge.h): argument checks, handle lookup, and nothing C++ crossing the line.
-// Each entry point clears this thread's error, catches every exception, and forwards to Client/Stream.
+// Each entry point clears this thread's error, catches every exception, and forwards to Client/Stream/Clip.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -9,6 +10,7 @@
 
 #include "bake.h"
 #include "client.h"
+#include "clip.h"
 #include "emobridge.h"
 #include "errors.h"
 #include "handles.h"
@@ -185,6 +187,17 @@ int32_t push(eb_stream* handle, const Sample* samples, size_t frames) {
   });
 }
 
+// What a bake and a clip check alike: the audio, the client and the config. Returns an eb_result.
+int32_t read_bake(eb_client* client_handle, const eb_bake_config* config, const void* samples, size_t frames,
+                  std::shared_ptr<eb::Client>* client, eb::BakeSettings* settings) {
+  if (!samples && frames) return fail(EB_ERR_INVALID_ARGUMENT, "samples is NULL");
+  if (!frames) return fail(EB_ERR_INVALID_ARGUMENT, "the audio has no samples (frame_count is 0)");
+  int32_t code = EB_OK;
+  *client = eb::Handles::instance().find<eb::Client>(client_handle, Kind::kClient, &code);
+  if (!*client) return code;
+  return read_bake_config(config, settings) ? EB_OK : EB_ERR_INVALID_ARGUMENT;
+}
+
 template <class Sample>
 int32_t bake(eb_client* client_handle, const eb_bake_config* config, const Sample* samples, size_t frames,
              eb_frame* out_frames, size_t capacity, size_t* out_count, eb_bake_info* out_info) {
@@ -192,18 +205,54 @@ int32_t bake(eb_client* client_handle, const eb_bake_config* config, const Sampl
     if (out_count) *out_count = 0;
     if (!out_count) return fail(EB_ERR_INVALID_ARGUMENT, "out_count is NULL");
     if (!out_frames && capacity) return fail(EB_ERR_INVALID_ARGUMENT, "out_frames is NULL");
-    if (!samples && frames) return fail(EB_ERR_INVALID_ARGUMENT, "samples is NULL");
-    if (!frames) return fail(EB_ERR_INVALID_ARGUMENT, "the audio has no samples (frame_count is 0)");
     if (out_info && out_info->struct_size < sizeof(eb_bake_info))
       return fail(EB_ERR_INVALID_ARGUMENT, "out_info->struct_size must be sizeof(eb_bake_info)");
-    int32_t code = EB_OK;
-    auto client = eb::Handles::instance().find<eb::Client>(client_handle, Kind::kClient, &code);
-    if (!client) return code;
+    std::shared_ptr<eb::Client> client;
     eb::BakeSettings settings;
-    if (!read_bake_config(config, &settings)) return EB_ERR_INVALID_ARGUMENT;
+    if (int32_t r = read_bake(client_handle, config, samples, frames, &client, &settings)) return r;
     return eb::bake(client->channel, settings, samples, frames, std::is_same_v<Sample, float>, out_frames, capacity,
                     out_count, out_info);
   });
+}
+
+template <class Sample>
+int32_t open_clip(eb_client* client_handle, const eb_bake_config* config, const Sample* samples, size_t frames,
+                  eb_clip** out_clip) {
+  return guarded([&]() -> int32_t {
+    if (!out_clip) return fail(EB_ERR_INVALID_ARGUMENT, "out_clip is NULL");
+    *out_clip = nullptr;
+    std::shared_ptr<eb::Client> client;
+    eb::BakeSettings settings;
+    if (int32_t r = read_bake(client_handle, config, samples, frames, &client, &settings)) return r;
+    constexpr bool f32 = std::is_same_v<Sample, float>;
+    size_t bytes = 0;
+    if (int32_t r = eb::sample_bytes(frames, settings.channels, f32, &bytes)) return r;
+    const char* first = reinterpret_cast<const char*>(samples);
+    auto clip = std::make_shared<eb::Clip>(client->channel, std::move(settings), std::vector<char>(first, first + bytes),
+                                           frames, f32);
+    uintptr_t id = eb::Handles::instance().add(clip, Kind::kClip, reinterpret_cast<uintptr_t>(client_handle));
+    if (!id) return fail(EB_ERR_CLOSED, "the client was closed while the clip opened");
+    clip->start();
+    *out_clip = reinterpret_cast<eb_clip*>(id);
+    return EB_OK;
+  });
+}
+
+std::shared_ptr<eb::Clip> find_clip(eb_clip* handle, int32_t* code) {
+  return eb::Handles::instance().find<eb::Clip>(handle, Kind::kClip, code);
+}
+
+// An error text into the caller's buffer (eb_stream_get_error, eb_clip_get_error): NUL-terminated, truncated
+// to fit; *out_length (optional) gets its full length.
+int32_t copy_text(const std::string& text, char* buffer, size_t capacity, size_t* out_length) {
+  if (!buffer && capacity) return fail(EB_ERR_INVALID_ARGUMENT, "buffer is NULL");
+  if (out_length) *out_length = text.size();
+  if (capacity) {
+    size_t n = std::min(text.size(), capacity - 1);
+    std::memcpy(buffer, text.data(), n);
+    buffer[n] = '\0';
+  }
+  return EB_OK;
 }
 
 }  // namespace
@@ -263,7 +312,9 @@ EB_API int32_t eb_client_close(eb_client* handle) {
     auto& handles = eb::Handles::instance();
     auto client = handles.take<eb::Client>(handle, Kind::kClient, &code);
     if (!client) return code;
-    for (auto& stream : handles.take_children<eb::Stream>(reinterpret_cast<uintptr_t>(handle))) stream->close();
+    auto parent = reinterpret_cast<uintptr_t>(handle);
+    for (auto& stream : handles.take_children<eb::Stream>(parent, Kind::kStream)) stream->close();
+    for (auto& clip : handles.take_children<eb::Clip>(parent, Kind::kClip)) clip->close();
     return EB_OK;
   });
 }
@@ -434,16 +485,9 @@ EB_API int32_t eb_stream_get_error(eb_stream* handle, char* buffer, size_t capac
     int32_t code = EB_OK;
     auto stream = find_stream(handle, &code);
     if (!stream) return code;
-    if (!buffer && capacity) return fail(EB_ERR_INVALID_ARGUMENT, "buffer is NULL");
     std::string message;
     if (int32_t r = stream->error(&message)) return r;
-    if (out_length) *out_length = message.size();
-    if (capacity) {
-      size_t n = std::min(message.size(), capacity - 1);
-      std::memcpy(buffer, message.data(), n);
-      buffer[n] = '\0';
-    }
-    return EB_OK;
+    return copy_text(message, buffer, capacity, out_length);
   });
 }
 
@@ -480,6 +524,100 @@ EB_API int32_t eb_bake_s16(eb_client* client, const eb_bake_config* config, cons
 EB_API int32_t eb_bake_f32(eb_client* client, const eb_bake_config* config, const float* samples, size_t frame_count,
                            eb_frame* out_frames, size_t capacity, size_t* out_count, eb_bake_info* out_info) {
   return bake(client, config, samples, frame_count, out_frames, capacity, out_count, out_info);
+}
+
+EB_API int32_t eb_clip_open_s16(eb_client* client, const eb_bake_config* config, const int16_t* samples,
+                                size_t frame_count, eb_clip** out_clip) {
+  return open_clip(client, config, samples, frame_count, out_clip);
+}
+
+EB_API int32_t eb_clip_open_f32(eb_client* client, const eb_bake_config* config, const float* samples,
+                                size_t frame_count, eb_clip** out_clip) {
+  return open_clip(client, config, samples, frame_count, out_clip);
+}
+
+EB_API int32_t eb_clip_set_emotion_at(eb_clip* handle, const char* const* names, const float* values, uint32_t count,
+                                      float transition_seconds, double time_seconds) {
+  return guarded([&]() -> int32_t {
+    int32_t code = EB_OK;
+    auto clip = find_clip(handle, &code);
+    if (!clip) return code;
+    eb::EmotionKey change;
+    if (!read_emotion(names, values, count, &change.emotion)) return EB_ERR_INVALID_ARGUMENT;
+    if (std::isnan(transition_seconds) || transition_seconds > 3600.0f)
+      return fail(EB_ERR_INVALID_ARGUMENT, "transition_seconds must be <= 3600 (negative = the default)");
+    if (!in_range(time_seconds, 0.0, 1e7))
+      return fail(EB_ERR_INVALID_ARGUMENT, "time_seconds must be finite and >= 0 (a time on the clip)");
+    change.time_seconds = time_seconds;
+    change.transition_seconds = transition_seconds < 0.0f ? -1.0f : transition_seconds;
+    return clip->add_change(std::move(change));
+  });
+}
+
+EB_API int32_t eb_clip_sample(eb_clip* handle, double time_seconds, eb_frame* out_frame) {
+  return guarded([&]() -> int32_t {
+    int32_t code = EB_OK;
+    auto clip = find_clip(handle, &code);
+    if (!clip) return code;
+    if (!out_frame) return fail(EB_ERR_INVALID_ARGUMENT, "out_frame is NULL");
+    if (std::isnan(time_seconds)) return fail(EB_ERR_INVALID_ARGUMENT, "time_seconds is NaN");
+    return clip->sample(time_seconds, out_frame);
+  });
+}
+
+EB_API int32_t eb_clip_frames(eb_clip* handle, eb_frame* out_frames, size_t capacity, size_t* out_count,
+                              uint64_t* out_version) {
+  return guarded([&]() -> int32_t {
+    if (out_count) *out_count = 0;
+    if (out_version) *out_version = 0;
+    int32_t code = EB_OK;
+    auto clip = find_clip(handle, &code);
+    if (!clip) return code;
+    if (!out_count) return fail(EB_ERR_INVALID_ARGUMENT, "out_count is NULL");
+    if (!out_frames && capacity) return fail(EB_ERR_INVALID_ARGUMENT, "out_frames is NULL");
+    return clip->frames(out_frames, capacity, out_count, out_version);
+  });
+}
+
+EB_API int32_t eb_clip_wait(eb_clip* handle, uint32_t changes, uint32_t timeout_ms) {
+  return guarded([&]() -> int32_t {
+    int32_t code = EB_OK;
+    auto clip = find_clip(handle, &code);
+    return clip ? clip->wait(changes, std::chrono::milliseconds(timeout_ms)) : code;
+  });
+}
+
+EB_API int32_t eb_clip_get_status(eb_clip* handle, eb_clip_status* out_status) {
+  return guarded([&]() -> int32_t {
+    int32_t code = EB_OK;
+    auto clip = find_clip(handle, &code);
+    if (!clip) return code;
+    if (!out_status) return fail(EB_ERR_INVALID_ARGUMENT, "out_status is NULL");
+    if (out_status->struct_size < sizeof(eb_clip_status))
+      return fail(EB_ERR_INVALID_ARGUMENT, "out_status->struct_size must be sizeof(eb_clip_status)");
+    return clip->status(out_status);
+  });
+}
+
+EB_API int32_t eb_clip_get_error(eb_clip* handle, char* buffer, size_t capacity, size_t* out_length) {
+  return guarded([&]() -> int32_t {
+    int32_t code = EB_OK;
+    auto clip = find_clip(handle, &code);
+    if (!clip) return code;
+    std::string message;
+    if (int32_t r = clip->error(&message)) return r;
+    return copy_text(message, buffer, capacity, out_length);
+  });
+}
+
+EB_API int32_t eb_clip_close(eb_clip* handle) {
+  return guarded([&]() -> int32_t {
+    int32_t code = EB_OK;
+    auto clip = eb::Handles::instance().take<eb::Clip>(handle, Kind::kClip, &code);
+    if (!clip) return code;
+    clip->close();
+    return EB_OK;
+  });
 }
 
 }  // extern "C"

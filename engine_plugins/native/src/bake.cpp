@@ -35,10 +35,11 @@ pb::BakeRequest request_of(const BakeSettings& s, const void* samples, size_t by
     auto* key = request.add_emotion_keyframes();
     *key->mutable_emotion() = emotion_to_proto(k.emotion);
     key->set_time_seconds(k.time_seconds);
-    key->set_transition_seconds(k.transition_seconds);
+    if (k.transition_seconds >= 0.0f) key->set_transition_seconds(k.transition_seconds);  // unset = the default
   };
   // The clip's emotion: one keyframe at 0 without a ramp, so it holds from the first frame; then the changes.
-  if (!s.emotion.empty()) add_key({0.0, 0.0f, s.emotion});
+  // Neutral needs it too when changes follow: the sidecar holds its first keyframe from the start.
+  if (!s.emotion.empty() || !s.emotion_keys.empty()) add_key({0.0, 0.0f, s.emotion});
   for (const EmotionKey& k : s.emotion_keys) add_key(k);
   return request;
 }
@@ -52,17 +53,26 @@ size_t max_bake_frames(size_t frames, uint32_t sample_rate, double fps) {
   return size_t(std::floor(double(frames) / sample_rate * fps)) + 2;
 }
 
-int32_t bake(const std::shared_ptr<grpc::Channel>& channel, const BakeSettings& settings, const void* samples,
-             size_t frames, bool f32, eb_frame* out, size_t capacity, size_t* count, eb_bake_info* info) {
-  size_t bytes_per_frame = settings.channels * (f32 ? sizeof(float) : sizeof(int16_t));
+int32_t sample_bytes(size_t frames, uint32_t channels, bool f32, size_t* bytes) {
+  size_t bytes_per_frame = channels * (f32 ? sizeof(float) : sizeof(int16_t));
   if (frames > kMaxSampleBytes / bytes_per_frame)  // checked before multiplying, so a huge count cannot overflow
     return fail(EB_ERR_INVALID_ARGUMENT, std::to_string(frames) + " sample frames are more than one Bake request " +
                                              "carries (64 MB); send 16 kHz mono int16 or split the clip");
-  pb::BakeRequest request = request_of(settings, samples, frames * bytes_per_frame, f32);
+  *bytes = frames * bytes_per_frame;
+  return EB_OK;
+}
+
+int32_t bake(const std::shared_ptr<grpc::Channel>& channel, const BakeSettings& settings, const void* samples,
+             size_t frames, bool f32, eb_frame* out, size_t capacity, size_t* count, eb_bake_info* info,
+             grpc::ClientContext* context) {
+  size_t bytes = 0;
+  if (int32_t r = sample_bytes(frames, settings.channels, f32, &bytes)) return r;
+  pb::BakeRequest request = request_of(settings, samples, bytes, f32);
   pb::BakeResponse reply;
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(settings.timeout_ms));
-  grpc::Status status = pb::EmoBridge::NewStub(channel)->Bake(&context, request, &reply);
+  grpc::ClientContext own_context;
+  if (!context) context = &own_context;
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(settings.timeout_ms));
+  grpc::Status status = pb::EmoBridge::NewStub(channel)->Bake(context, request, &reply);
   if (!status.ok()) return fail_call(status, "the bake", settings.timeout_ms);
 
   const auto& baked = reply.animation().frames();

@@ -16,10 +16,10 @@
 
 namespace eb {
 
-// An eb_emotion_key, copied.
+// An eb_emotion_key, copied (or an eb_clip_set_emotion_at change).
 struct EmotionKey {
   double time_seconds = 0.0;
-  float transition_seconds = 0.0f;
+  float transition_seconds = 0.0f;  // negative = the sidecar's default
   Emotion emotion;
 };
 
@@ -38,8 +38,14 @@ struct BakeSettings {
 // Upper bound of the frames a bake of `frames` sample frames returns (eb_bake_max_frames).
 size_t max_bake_frames(size_t frames, uint32_t sample_rate, double fps);
 
+// Bytes of `frames` interleaved sample frames, or an error (EB_ERR_INVALID_ARGUMENT, reason set) when one Bake
+// request cannot carry them. Returns an eb_result; *bytes is set on EB_OK.
+int32_t sample_bytes(size_t frames, uint32_t channels, bool f32, size_t* bytes);
+
 // Bakes interleaved samples (`f32`: float in -1..1, else int16) into out[0..*count). Returns an eb_result.
+// `context` (optional) is the call's, so another thread can cancel it.
 int32_t bake(const std::shared_ptr<grpc::Channel>& channel, const BakeSettings& settings, const void* samples,
-             size_t frames, bool f32, eb_frame* out, size_t capacity, size_t* count, eb_bake_info* info);
+             size_t frames, bool f32, eb_frame* out, size_t capacity, size_t* count, eb_bake_info* info,
+             grpc::ClientContext* context = nullptr);
 
 }  // namespace eb

@@ -15,7 +15,7 @@
 
 namespace eb {
 
-enum class Kind : uintptr_t { kClient = 1, kStream = 2 };
+enum class Kind : uintptr_t { kClient = 1, kStream = 2, kClip = 3 };
 
 class Handles {
  public:
@@ -26,7 +26,7 @@ class Handles {
     return *handles;
   }
 
-  // Registers an object; a stream names its client as parent. Returns 0 if the parent is gone.
+  // Registers an object; a stream or clip names its client as parent. Returns 0 if the parent is gone.
   uintptr_t add(std::shared_ptr<void> object, Kind kind, uintptr_t parent = 0) {
     std::lock_guard<std::mutex> lock(mu_);
     if (parent && !live_.count(parent)) return 0;
@@ -54,13 +54,13 @@ class Handles {
     return object;
   }
 
-  // Unregisters and returns every object whose parent is `parent`.
+  // Unregisters and returns every object of `kind` whose parent is `parent`.
   template <class T>
-  std::vector<std::shared_ptr<T>> take_children(uintptr_t parent) {
+  std::vector<std::shared_ptr<T>> take_children(uintptr_t parent, Kind kind) {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<std::shared_ptr<T>> children;
     for (auto it = live_.begin(); it != live_.end();) {
-      if (it->second.parent == parent) {
+      if (it->second.parent == parent && it->second.kind == kind) {
         children.push_back(std::static_pointer_cast<T>(it->second.object));
         it = live_.erase(it);
       } else {
@@ -79,7 +79,7 @@ class Handles {
   using Map = std::unordered_map<uintptr_t, Entry>;
 
   Map::iterator lookup_locked(const void* handle, Kind kind, int32_t* code) {
-    const char* what = kind == Kind::kClient ? "client" : "stream";
+    const char* what = kind == Kind::kClient ? "client" : kind == Kind::kStream ? "stream" : "clip";
     auto id = reinterpret_cast<uintptr_t>(handle);
     if (!id) {
       *code = fail(EB_ERR_INVALID_HANDLE, std::string(what) + " handle is NULL");

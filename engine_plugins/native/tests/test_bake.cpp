@@ -41,24 +41,6 @@ Baked bake_s16(eb_client* client, const eb_bake_config& config, const std::vecto
   return out;
 }
 
-// Largest difference between two frame sequences of equal length (weights, rotations, emotion).
-double max_difference(const std::vector<eb_frame>& a, const std::vector<eb_frame>& b) {
-  CHECK(a.size() == b.size());
-  double worst = 0;
-  auto compare = [&](double x, double y) { worst = std::max(worst, std::fabs(x - y)); };
-  for (size_t i = 0; i < a.size(); ++i) {
-    CHECK(a[i].index == b[i].index && a[i].weight_count == b[i].weight_count);
-    for (uint32_t w = 0; w < a[i].weight_count; ++w) compare(a[i].weights[w], b[i].weights[w]);
-    for (eb_rotation eb_frame::*r : {&eb_frame::head, &eb_frame::left_eye, &eb_frame::right_eye}) {
-      compare((a[i].*r).yaw, (b[i].*r).yaw);
-      compare((a[i].*r).pitch, (b[i].*r).pitch);
-      compare((a[i].*r).roll, (b[i].*r).roll);
-    }
-    for (int e = 0; e < EB_NUM_EMOTIONS; ++e) compare(a[i].emotion[e], b[i].emotion[e]);
-  }
-  return worst;
-}
-
 // The sidecar's own Bake reply to the generated stub, as eb_frames.
 std::vector<eb_frame> bake_direct(pb::EmoBridge::Stub& stub, const pb::BakeRequest& request) {
   pb::BakeResponse reply;
@@ -150,6 +132,15 @@ int main() {
   CHECK(after.emotion[0] < 0.01f && after.emotion[2] < 0.01f);
   CHECK(max_difference(std::vector<eb_frame>(turns.frames.begin(), turns.frames.begin() + 55),
                        std::vector<eb_frame>(model.frames.begin(), model.frames.begin() + 55)) == 0.0);
+
+  // --- a neutral clip with a key stays neutral until the key (the sidecar holds its first keyframe from the start)
+  eb_bake_config neutral_then_angry = keyed;
+  neutral_then_angry.emotion_count = 0;
+  neutral_then_angry.emotion_key_count = 1;
+  neutral_then_angry.emotion_keys = &keys[1];
+  Baked late = bake_s16(client, neutral_then_angry, audio);
+  CHECK_RC(late.rc, EB_OK);
+  CHECK(late.frames[50].emotion[2] == 0.0f && std::fabs(late.frames[110].emotion[2] - 0.8f) < 0.05f);
 
   // --- float samples are the same audio
   std::vector<float> as_float(audio.begin(), audio.end());

@@ -59,6 +59,24 @@ void open_fails(eb_client* client, eb_stream_config config, const char* what) {
   }
 }
 
+void every_clip_call_returns(eb_clip* c, int32_t code) {
+  const char* names[] = {"happy"};
+  const float values[] = {0.5f};
+  eb_frame frame;
+  size_t n = 0;
+  eb_clip_status status{};
+  status.struct_size = sizeof status;
+  char text[16];
+  CHECK_RC(eb_clip_set_emotion_at(c, names, values, 1, 0.3f, 1.0), code);
+  CHECK_RC(eb_clip_sample(c, 1.0, &frame), code);
+  CHECK_RC(eb_clip_frames(c, &frame, 1, &n, nullptr), code);
+  CHECK(n == 0);
+  CHECK_RC(eb_clip_wait(c, 0, 1), code);
+  CHECK_RC(eb_clip_get_status(c, &status), code);
+  CHECK_RC(eb_clip_get_error(c, text, sizeof text, nullptr), code);
+  CHECK_RC(eb_clip_close(c), code);
+}
+
 eb_bake_config base_bake_config() {
   eb_bake_config c;
   eb_bake_config_init(&c);
@@ -103,6 +121,8 @@ int main() {
   every_stream_call_returns(reinterpret_cast<eb_stream*>(uintptr_t(0xdeadbeef0)), EB_ERR_INVALID_HANDLE);
   int local = 0;
   every_stream_call_returns(reinterpret_cast<eb_stream*>(&local), EB_ERR_INVALID_HANDLE);
+  every_clip_call_returns(nullptr, EB_ERR_INVALID_HANDLE);
+  every_clip_call_returns(reinterpret_cast<eb_clip*>(&local), EB_ERR_INVALID_HANDLE);
   CHECK_RC(eb_client_close(nullptr), EB_ERR_INVALID_HANDLE);
   size_t json_length = 99;
   char json[64];
@@ -209,6 +229,30 @@ int main() {
   t0 = now();
   CHECK_RC(eb_bake_s16(client, &bake, clip, 1600, baked, 16, &count, nullptr), EB_ERR_UNAVAILABLE);
   CHECK(now() - t0 < 5.0 && std::strstr(eb_last_error(), "emobridge serve") != nullptr);
+  // Clips (ABI 5): the same checks at open; with no sidecar the bake fails as UNAVAILABLE, which wait and status
+  // report, and nothing is sampled
+  eb_clip* clip_handle = nullptr;
+  bake = base_bake_config();
+  bake.timeout_ms = 2000;
+  CHECK_RC(eb_clip_open_s16(client, &bake, clip, 1600, nullptr), EB_ERR_INVALID_ARGUMENT);
+  CHECK_RC(eb_clip_open_s16(client, &bake, nullptr, 1600, &clip_handle), EB_ERR_INVALID_ARGUMENT);
+  CHECK_RC(eb_clip_open_s16(client, &bake, clip, 0, &clip_handle), EB_ERR_INVALID_ARGUMENT);
+  CHECK_RC(eb_clip_open_f32(client, &bake, reinterpret_cast<const float*>(clip), size_t(1) << 62, &clip_handle),
+           EB_ERR_INVALID_ARGUMENT);
+  CHECK_RC(eb_clip_open_s16(client, nullptr, clip, 1600, &clip_handle), EB_ERR_INVALID_ARGUMENT);
+  CHECK_RC(eb_clip_open_s16(nullptr, &bake, clip, 1600, &clip_handle), EB_ERR_INVALID_HANDLE);
+  CHECK(clip_handle == nullptr);
+  CHECK_RC(eb_clip_open_s16(client, &bake, clip, 1600, &clip_handle), EB_OK);
+  eb_frame sampled;
+  CHECK_RC(eb_clip_sample(clip_handle, 0.0, &sampled), EB_NO_FRAME);
+  CHECK_RC(eb_clip_wait(clip_handle, 0, 10000), EB_ERR_UNAVAILABLE);
+  eb_clip_status clip_status{};
+  clip_status.struct_size = sizeof clip_status;
+  CHECK_RC(eb_clip_get_status(clip_handle, &clip_status), EB_OK);
+  CHECK(clip_status.last_result == EB_ERR_UNAVAILABLE && clip_status.version == 0 && clip_status.baking == 0);
+  CHECK_RC(eb_clip_frames(clip_handle, baked, 16, &count, nullptr), EB_NO_FRAME);
+  CHECK_RC(eb_clip_close(clip_handle), EB_OK);
+  every_clip_call_returns(clip_handle, EB_ERR_CLOSED);
   // GetInfo (ABI 4): argument checks, then UNAVAILABLE within its timeout
   CHECK_RC(eb_client_get_info(client, 0, json, sizeof json, &json_length), EB_ERR_INVALID_ARGUMENT);
   CHECK_RC(eb_client_get_info(client, 1000, nullptr, 8, &json_length), EB_ERR_INVALID_ARGUMENT);
@@ -274,6 +318,7 @@ int main() {
   // Closed: every call says so, closing again too.
   CHECK_RC(eb_stream_close(stream), EB_OK);
   every_stream_call_returns(stream, EB_ERR_CLOSED);
+  every_clip_call_returns(reinterpret_cast<eb_clip*>(stream), EB_ERR_INVALID_HANDLE);  // a stream is not a clip
 
   // --- without reconnect a lost sidecar fails the stream
   config = base_config();

@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <thread>
@@ -181,6 +183,23 @@ std::string error_of(eb_stream* stream) {
   char buffer[512];
   CHECK_RC(eb_stream_get_error(stream, buffer, sizeof buffer, nullptr), EB_OK);
   return buffer;
+}
+
+double max_difference(const std::vector<eb_frame>& a, const std::vector<eb_frame>& b) {
+  CHECK(a.size() == b.size());
+  double worst = 0;
+  auto compare = [&](double x, double y) { worst = std::max(worst, std::fabs(x - y)); };
+  for (size_t i = 0; i < a.size(); ++i) {
+    CHECK(a[i].index == b[i].index && a[i].weight_count == b[i].weight_count);
+    for (uint32_t w = 0; w < a[i].weight_count; ++w) compare(a[i].weights[w], b[i].weights[w]);
+    for (eb_rotation eb_frame::*r : {&eb_frame::head, &eb_frame::left_eye, &eb_frame::right_eye}) {
+      compare((a[i].*r).yaw, (b[i].*r).yaw);
+      compare((a[i].*r).pitch, (b[i].*r).pitch);
+      compare((a[i].*r).roll, (b[i].*r).roll);
+    }
+    for (int e = 0; e < EB_NUM_EMOTIONS; ++e) compare(a[i].emotion[e], b[i].emotion[e]);
+  }
+  return worst;
 }
 
 }  // namespace testkit

@@ -66,5 +66,8 @@ std::vector<eb_frame> collect_until_end(eb_stream* stream, double timeout_s, int
 int32_t state_of(eb_stream* stream);
 eb_stream_stats stats_of(eb_stream* stream);
 std::string error_of(eb_stream* stream);
+// Largest difference between two frame sequences of equal length (weights, rotations, emotion); they must
+// have the same indices and weight counts.
+double max_difference(const std::vector<eb_frame>& a, const std::vector<eb_frame>& b);
 
 }  // namespace testkit

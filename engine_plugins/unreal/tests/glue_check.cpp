@@ -10,6 +10,11 @@
 //        the audio, drain frames, and print per frame one JSON line
 //        {"index":..,"time":..,"values":[61 Live Link values],"emotion":[7]} as the plugin's Live
 //        Link source would push them. Needs libemobridge (links against it).
+//   glue_check clip ADDRESS WAV [EMOTION=VALUE@SECONDS ...]
+//        what UEmoBridgeComponent does per tick with bBakeWholeClip: open the WAV as a ClipPlayer (eb_clip),
+//        tick at 60 Hz of real time from the start, make each emotion change (the sidecar's default
+//        transition) at the tick where its time is reached, and print each frame shown as the same JSON line
+//        plus "tick" (the elapsed time it was shown at); ends when the clip is over (exit 0) or failed (1).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -56,6 +61,63 @@ bool read_wav(const char* path, std::vector<int16_t>* samples, uint32_t* rate, u
 int fail(const char* what, int32_t rc) {
   std::fprintf(stderr, "glue_check: %s: %s (%s)\n", what, eb_result_name(rc), eb_last_error());
   return 1;
+}
+
+// One frame as the JSON line described at the top ("tick" only when tick >= 0); false if it is not ARKit-52.
+bool print_frame(const eb_frame& frame, double tick) {
+  float values[emobridge_ue::kLiveLinkCurveCount];
+  if (!emobridge_ue::LiveLinkValuesFromFrame(frame, values)) return false;
+  std::printf("{\"index\":%llu,\"time\":%.9f,", (unsigned long long)frame.index, frame.time_seconds);
+  if (tick >= 0) std::printf("\"tick\":%.6f,", tick);
+  std::printf("\"values\":[");
+  for (int k = 0; k < emobridge_ue::kLiveLinkCurveCount; ++k) std::printf(k ? ",%.9g" : "%.9g", values[k]);
+  std::printf("],\"emotion\":[");
+  for (int k = 0; k < EB_NUM_EMOTIONS; ++k) std::printf(k ? ",%.9g" : "%.9g", frame.emotion[k]);
+  std::printf("]}\n");
+  return true;
+}
+
+struct Change {
+  std::string name;
+  float value = 1.f;
+  double at = 0.0;
+};
+
+int clip(const char* address, const char* wav, const std::vector<Change>& changes) {
+  std::vector<int16_t> samples;
+  uint32_t rate = 0, channels = 0;
+  if (!read_wav(wav, &samples, &rate, &channels)) return std::fprintf(stderr, "glue_check: bad wav %s\n", wav), 1;
+  eb_client* client = nullptr;
+  int32_t rc = eb_client_connect(address, 10000, &client);
+  if (rc != EB_OK) return fail("connect", rc);
+  eb_bake_config config;
+  eb_bake_config_init(&config);
+  config.sample_rate = rate;
+  config.channels = channels;
+  emobridge_ue::ClipPlayer player;
+  rc = player.Open(client, config, samples.data(), samples.size() / channels);
+  if (rc != EB_OK) return fail("open clip", rc);
+  auto start = std::chrono::steady_clock::now();
+  size_t next_change = 0, shown = 0;
+  emobridge_ue::ClipPlayer::Step step = emobridge_ue::ClipPlayer::kWaiting;
+  for (int tick = 0;; ++tick) {  // a 60 Hz game loop
+    std::this_thread::sleep_until(start + std::chrono::microseconds(tick * 16667));
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    for (; next_change < changes.size() && changes[next_change].at <= elapsed; ++next_change) {
+      const char* names[] = {changes[next_change].name.c_str()};
+      rc = player.SetEmotion(names, &changes[next_change].value, 1, -1.f, elapsed);
+      if (rc != EB_OK) return fail("set emotion", rc);
+    }
+    eb_frame frame;
+    step = player.Advance(elapsed, &frame);
+    if (step == emobridge_ue::ClipPlayer::kFrame && print_frame(frame, elapsed)) ++shown;
+    if (step == emobridge_ue::ClipPlayer::kFinished || step == emobridge_ue::ClipPlayer::kFailed) break;
+  }
+  std::fprintf(stderr, "glue_check: %zu frames shown, %s %s\n", shown,
+               step == emobridge_ue::ClipPlayer::kFinished ? "finished" : "failed", player.Error().c_str());
+  player.Close();
+  eb_client_close(client);
+  return step == emobridge_ue::ClipPlayer::kFinished ? 0 : 1;
 }
 
 int stream(const char* address, const char* wav, const char* emotion) {
@@ -113,14 +175,7 @@ int stream(const char* address, const char* wav, const char* emotion) {
     rc = eb_stream_drain(s, frames.data(), frames.size(), &n);
     if (rc != EB_OK) return fail("drain", rc);
     for (size_t i = 0; i < n; ++i) {
-      float values[emobridge_ue::kLiveLinkCurveCount];
-      if (!emobridge_ue::LiveLinkValuesFromFrame(frames[i], values)) return fail("frame is not ARKit-52", 0);
-      std::printf("{\"index\":%llu,\"time\":%.9f,\"values\":[", (unsigned long long)frames[i].index,
-                  frames[i].time_seconds);
-      for (int k = 0; k < emobridge_ue::kLiveLinkCurveCount; ++k) std::printf(k ? ",%.9g" : "%.9g", values[k]);
-      std::printf("],\"emotion\":[");
-      for (int k = 0; k < EB_NUM_EMOTIONS; ++k) std::printf(k ? ",%.9g" : "%.9g", frames[i].emotion[k]);
-      std::printf("]}\n");
+      if (!print_frame(frames[i], -1.0)) return fail("frame is not ARKit-52", 0);
       ++printed;
     }
     eb_stream_get_state(s, &state);
@@ -146,7 +201,17 @@ int main(int argc, char** argv) {
   }
 #ifndef GLUE_CHECK_NO_NATIVE
   if (mode == "stream" && (argc == 4 || argc == 5)) return stream(argv[2], argv[3], argc == 5 ? argv[4] : nullptr);
+  if (mode == "clip" && argc >= 4) {
+    std::vector<Change> changes;
+    for (int i = 4; i < argc; ++i) {  // "happy=1@1.0"
+      const char *eq = std::strchr(argv[i], '='), *at = std::strchr(argv[i], '@');
+      if (!eq || !at || at < eq) return std::fprintf(stderr, "glue_check: a change is NAME=VALUE@SECONDS\n"), 2;
+      changes.push_back({std::string(argv[i], size_t(eq - argv[i])), std::strtof(eq + 1, nullptr), std::strtod(at + 1, nullptr)});
+    }
+    return clip(argv[2], argv[3], changes);
+  }
 #endif
-  std::fprintf(stderr, "usage: glue_check names | stream ADDRESS WAV [EMOTION=VALUE | va=V,A]\n");
+  std::fprintf(stderr, "usage: glue_check names | stream ADDRESS WAV [EMOTION=VALUE | va=V,A]"
+                       " | clip ADDRESS WAV [EMOTION=VALUE@SECONDS ...]\n");
   return 2;
 }

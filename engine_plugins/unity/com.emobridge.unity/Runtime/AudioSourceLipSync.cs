@@ -137,17 +137,37 @@ namespace EmoBridge
 
         void StartBake()
         {
+            CloseBake();
             baked = new KeyedBake(connection.NextClient(), bakedSamples, bakedClip.frequency, bakedClip.channels,
                                   new BakeSettings { Seed = seed, Emotion = face.Emotion.Target, Tables = EmoBridgeAssets.Tables });
             baked.Start();
+        }
+
+        void CloseBake()
+        {
+            if (baked != null) baked.Dispose();  // cancels its bake in flight
+            baked = null;
+        }
+
+        /// <summary>Closes the stream or the clip's bakes.</summary>
+        protected override void OnDisable()
+        {
+            base.OnDisable();
+            CloseBake();
+            bakedClip = null;
         }
 
         /// <summary>With bakeWholeClip, a change becomes a key at the playhead and the clip is baked again;
         /// else it goes to the stream.</summary>
         protected override void SendEmotion(EmotionChange change)
         {
-            if (bakeWholeClip && baked != null) baked.Change(change, clock.Time);
-            else base.SendEmotion(change);
+            if (!bakeWholeClip || baked == null)
+            {
+                base.SendEmotion(change);
+                return;
+            }
+            try { baked.Change(change, clock.Time); }
+            catch (EmoBridgeException e) { Debug.LogWarning("EmoBridge: " + e.Message, this); }
         }
 
         /// <summary>The playhead on the stream's audio timeline: an emotion change lands where it is heard

@@ -316,8 +316,7 @@ namespace EmoBridge
                 int rc = NativeMethods.eb_stream_get_error(handle, buffer, (UIntPtr)buffer.Length, out length);
                 if (rc == NativeMethods.ErrClosed || handle.IsClosed) return "";
                 NativeMethods.Check(rc, "error");
-                int n = Array.IndexOf(buffer, (byte)0);
-                return System.Text.Encoding.UTF8.GetString(buffer, 0, n < 0 ? buffer.Length : n);
+                return NativeMethods.String(buffer);
             }
         }
 

@@ -1,9 +1,10 @@
-// Bakes: a whole clip in one Bake call through the native core (C ABI 3, emotion keys ABI 4). Every frame
+// Bakes: a whole clip in one Bake call through the native core (C ABI 3, emotion keys ABI 4, clips ABI 5). Every frame
 // comes back at once, so a line can be baked when it is loaded and played in sync with its audio:
 // with its transcript (the most exact lip sync), with recognised words, or by the model alone, and with
 // emotion changes placed on the clip's timeline exactly (a stream can only apply what it has not made yet).
 using System;
 using System.Collections.Generic;
+using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 
 namespace EmoBridge
@@ -44,97 +45,125 @@ namespace EmoBridge
         public IList<BakeEmotionKey> EmotionKeys;
         /// <summary>Tables naming the emotion basis (needed with an emotion or keys).</summary>
         public FaceTables Tables;
-
-        internal BakeSettings WithKeys(IList<BakeEmotionKey> keys)
-        {
-            var copy = (BakeSettings)MemberwiseClone();
-            copy.EmotionKeys = keys;
-            return copy;
-        }
     }
 
-    /// <summary>A clip baked whole and baked again whenever its emotion changes. Each change becomes an emotion key
-    /// at the clip time it was made, so it lands where it is heard: a stream can only change frames it has not
-    /// made yet, which is up to its send-ahead later. Frames before a change are the same in every bake (the model
-    /// looks 80 ms ahead at most), so swapping to the newer bake mid-playback shows no seam. One bake is in flight
-    /// at a time: changes made meanwhile are all taken by the next one, so a script that blends every frame costs
-    /// a bake per round trip, not per frame. A bake costs the sidecar about 1/500 of the clip's length.</summary>
-    public sealed class KeyedBake
+    /// <summary>A clip baked whole and baked again whenever its emotion changes (the native core's eb_clip, ABI 5).
+    /// Each change becomes an emotion key at the clip time it was made, so it lands where it is heard: a stream can
+    /// only change frames it has not made yet, which is up to its send-ahead later. A change moves no frame earlier
+    /// than its time less the model's 80 ms lookahead, so swapping to the newer bake mid-playback shows no seam.
+    /// One bake is in flight at a time: changes made meanwhile are all taken by the next one, so a script that
+    /// blends every frame costs a bake per round trip, not per frame. A bake costs the sidecar about 1/500 of the
+    /// clip's length. Dispose closes the native clip (a bake in flight is cancelled).</summary>
+    public sealed class KeyedBake : IDisposable
     {
         readonly EmoBridgeClient client;
         readonly float[] samples;
         readonly int sampleRate, channels;
         readonly BakeSettings settings;
-        readonly List<BakeEmotionKey> keys = new List<BakeEmotionKey>();
         readonly object gate = new object();
-        bool baking;                          // a bake is in flight
-        TaskCompletionSource<bool> queued;    // the bake that starts when it is back: changes made meanwhile
-        BakeResult latest;
-        Exception error;
+        ClipHandle clip;        // opened by Start (or the first Change); null again after Dispose
+        bool disposed;
+        BakeResult latest;      // the frames of bake `latestVersion`, copied out once
+        ulong latestVersion;
 
         /// <summary>Bakes <paramref name="samples"/> (interleaved, -1..1) through <paramref name="client"/>;
-        /// <paramref name="settings"/> holds everything but the keys. Nothing is sent before <see cref="Start"/>.</summary>
+        /// <paramref name="settings"/> holds everything but the changes. Nothing is sent before <see cref="Start"/>.</summary>
         public KeyedBake(EmoBridgeClient client, float[] samples, int sampleRate, int channels, BakeSettings settings)
         {
             this.client = client;
             this.samples = samples;
             this.sampleRate = sampleRate;
             this.channels = channels;
-            this.settings = settings;
+            this.settings = settings ?? new BakeSettings();
         }
 
-        /// <summary>The newest finished bake (null until the first one is back). Read it every frame.</summary>
-        public BakeResult Latest { get { lock (gate) return latest; } }
-
-        /// <summary>Why the newest bake failed (null when it did not).</summary>
-        public Exception Error { get { lock (gate) return error; } }
-
-        /// <summary>Bakes started so far.</summary>
-        public int Bakes { get; private set; }
-
-        /// <summary>Starts the first bake; the task completes when it is back.</summary>
-        public Task Start() { lock (gate) return Request(); }
-
-        /// <summary>Adds <paramref name="change"/> as a key at <paramref name="clipSeconds"/> and bakes again; the
-        /// task completes when a bake with this key is back.</summary>
-        public Task Change(EmotionChange change, double clipSeconds)
+        /// <summary>The newest finished bake (null until the first one is back). Read it every frame: it is copied
+        /// out of the native core once per bake.</summary>
+        public BakeResult Latest
         {
-            lock (gate)
+            get
             {
-                keys.Add(new BakeEmotionKey
+                lock (gate)
                 {
-                    TimeSeconds = Math.Max(0.0, clipSeconds), TransitionSeconds = change.TransitionSeconds, Emotion = change.Target,
-                });
-                return Request();
+                    if (clip == null) return latest;  // not started, or disposed: the last bake copied out
+                    NativeMethods.ClipStatus status = Status();
+                    if (status.Version != latestVersion) latest = client.ClipFrames(clip, status, out latestVersion);
+                    return latest;
+                }
             }
         }
 
-        Task Request()  // under gate
+        /// <summary>Why the newest bake failed (null when it did not); the frames of the last good one stay in
+        /// <see cref="Latest"/>.</summary>
+        public Exception Error
         {
-            if (baking) return (queued ?? (queued = new TaskCompletionSource<bool>())).Task;
-            baking = true;
-            var done = new TaskCompletionSource<bool>();
-            Launch(settings.WithKeys(keys.ToArray()), done);
-            return done.Task;
-        }
-
-        void Launch(BakeSettings these, TaskCompletionSource<bool> done)  // under gate
-        {
-            Bakes++;
-            Task.Run(() => client.Bake(samples, sampleRate, channels, these)).ContinueWith(back =>
+            get
             {
-                TaskCompletionSource<bool> next;
                 lock (gate)
                 {
-                    error = back.IsFaulted ? back.Exception.GetBaseException() : null;
-                    if (!back.IsFaulted) latest = back.Result;
-                    next = queued;
-                    queued = null;
-                    if (next != null) Launch(settings.WithKeys(keys.ToArray()), next);
-                    else baking = false;
+                    if (clip == null) return null;
+                    int result = Status().LastResult;
+                    if (result == NativeMethods.Ok) return null;
+                    var buffer = new byte[1024];
+                    UIntPtr length;
+                    NativeMethods.eb_clip_get_error(clip, buffer, (UIntPtr)buffer.Length, out length);
+                    return new EmoBridgeException(result, "bake: " + NativeMethods.String(buffer));
                 }
-                done.SetResult(true);
-            });
+            }
+        }
+
+        /// <summary>Bakes started so far.</summary>
+        public int Bakes { get { lock (gate) return clip == null ? 0 : (int)Status().BakesStarted; } }
+
+        /// <summary>Starts the first bake; the task completes when it is back (or failed: see <see cref="Error"/>).</summary>
+        public Task Start()
+        {
+            lock (gate) return WaitFor(Open(), 0);
+        }
+
+        /// <summary>Adds <paramref name="change"/> as a key at <paramref name="clipSeconds"/> and bakes again; the
+        /// task completes when a bake with this key is back.</summary>
+        public unsafe Task Change(EmotionChange change, double clipSeconds)
+        {
+            lock (gate)
+            {
+                ClipHandle handle = Open();
+                using (var args = new EmotionArgs(change.Target, settings.Tables))
+                    NativeMethods.Check(NativeMethods.eb_clip_set_emotion_at(handle, (IntPtr*)args.Names, (float*)args.Values, args.Count,
+                                                                             change.TransitionSeconds, Math.Max(0.0, clipSeconds)), "emotion change");
+                return WaitFor(handle, Status().Changes);
+            }
+        }
+
+        /// <summary>Closes the native clip; <see cref="Latest"/> keeps the last bake read.</summary>
+        public void Dispose()
+        {
+            lock (gate)
+            {
+                if (clip != null) clip.Dispose();
+                clip = null;
+                disposed = true;
+            }
+        }
+
+        ClipHandle Open()  // under gate
+        {
+            if (disposed) throw new ObjectDisposedException("KeyedBake");
+            return clip ?? (clip = client.OpenClip(samples, sampleRate, channels, settings));
+        }
+
+        NativeMethods.ClipStatus Status()  // under gate
+        {
+            var status = new NativeMethods.ClipStatus { StructSize = (uint)Marshal.SizeOf(typeof(NativeMethods.ClipStatus)) };
+            NativeMethods.Check(NativeMethods.eb_clip_get_status(clip, ref status), "clip status");
+            return status;
+        }
+
+        Task WaitFor(ClipHandle handle, uint changes)
+        {
+            // The outcome is read from Latest and Error; a closed clip simply ends the wait.
+            uint timeout = (uint)Math.Max(1, settings.TimeoutMs);
+            return Task.Run(() => { NativeMethods.eb_clip_wait(handle, changes, timeout); });
         }
     }
 
@@ -187,69 +216,129 @@ namespace EmoBridge
 
         unsafe BakeResult Bake(IntPtr samples, bool f32, int frameCount, int sampleRate, int channels, BakeSettings s)
         {
-            var config = new NativeMethods.BakeConfig();
-            NativeMethods.eb_bake_config_init(ref config);
-            config.SampleRate = (uint)sampleRate;
-            config.Channels = (uint)channels;
-            config.Fps = s.Fps;
-            config.Seed = (ulong)s.Seed;
-            config.MouthPreservation = s.MouthPreservation;
-            config.RecognizeWords = s.RecognizeWords ? 1 : 0;
-            config.TimeoutMs = (uint)Math.Max(0, s.TimeoutMs);
-            int keyCount = s.EmotionKeys == null ? 0 : s.EmotionKeys.Count;
-            var keys = new NativeMethods.EmotionKey[Math.Max(1, keyCount)];
-            var keyArgs = new List<EmotionArgs>();
-            byte[] rig = s.RigProfile == null ? null : NativeMethods.Utf8(s.RigProfile);
-            byte[] transcript = s.Transcript == null ? null : NativeMethods.Utf8(s.Transcript);
             var raw = new NativeMethods.Frame[(int)NativeMethods.eb_bake_max_frames((UIntPtr)frameCount, (uint)sampleRate, s.Fps)];
             var info = new NativeMethods.BakeInfo { StructSize = (uint)sizeof(NativeMethods.BakeInfo) };
             UIntPtr count;
-            int rc;
+            using (var native = new NativeBakeConfig(sampleRate, channels, s))
+            fixed (NativeMethods.Frame* output = raw)
+            {
+                NativeMethods.Check(f32
+                    ? NativeMethods.eb_bake_f32(handle, ref native.Config, (float*)samples, (UIntPtr)frameCount, output, (UIntPtr)raw.Length, out count, ref info)
+                    : NativeMethods.eb_bake_s16(handle, ref native.Config, (short*)samples, (UIntPtr)frameCount, output, (UIntPtr)raw.Length, out count, ref info), "bake");
+            }
+            return ResultOf(raw, (int)count, NativeMethods.String(info.Route, 16), info.DurationSeconds);
+        }
+
+        /// <summary>Opens a native clip of interleaved float samples (KeyedBake); its first bake starts at once.</summary>
+        internal unsafe ClipHandle OpenClip(float[] samples, int sampleRate, int channels, BakeSettings s)
+        {
+            int frameCount = SampleFrames(samples == null ? -1 : samples.Length, channels);
+            IntPtr raw;
+            using (var native = new NativeBakeConfig(sampleRate, channels, s))
+            fixed (float* input = samples)
+                NativeMethods.Check(NativeMethods.eb_clip_open_f32(handle, ref native.Config, input, (UIntPtr)frameCount, out raw), "open clip");
+            return new ClipHandle(raw);
+        }
+
+        /// <summary>A clip's newest bake (its status read just before), copied out; <paramref name="version"/> is the
+        /// bake's number.</summary>
+        internal unsafe BakeResult ClipFrames(ClipHandle clip, NativeMethods.ClipStatus status, out ulong version)
+        {
+            var raw = new NativeMethods.Frame[Math.Max(1, (int)status.FrameCount)];
+            UIntPtr count;
+            fixed (NativeMethods.Frame* output = raw)
+                NativeMethods.Check(NativeMethods.eb_clip_frames(clip, output, (UIntPtr)raw.Length, out count, out version), "clip frames");
+            return ResultOf(raw, (int)count, NativeMethods.String(status.Route, 16), status.DurationSeconds);
+        }
+
+        static BakeResult ResultOf(NativeMethods.Frame[] raw, int count, string route, double durationSeconds)
+        {
+            var result = new BakeResult { Frames = new FaceFrame[count], Route = route, DurationSeconds = durationSeconds };
+            for (int i = 0; i < count; i++)
+            {
+                result.Frames[i] = new FaceFrame();
+                result.Frames[i].CopyFrom(ref raw[i]);
+            }
+            return result;
+        }
+    }
+
+    /// <summary>An eb_bake_config filled from BakeSettings, with the strings and arrays it points to in unmanaged memory
+    /// until Dispose (the native core copies what it keeps, so one call's lifetime is enough).</summary>
+    internal sealed unsafe class NativeBakeConfig : IDisposable
+    {
+        public NativeMethods.BakeConfig Config;
+        readonly List<EmotionArgs> emotions = new List<EmotionArgs>();
+        readonly List<IntPtr> blocks = new List<IntPtr>();
+
+        public NativeBakeConfig(int sampleRate, int channels, BakeSettings s)
+        {
+            NativeMethods.eb_bake_config_init(ref Config);
+            Config.SampleRate = (uint)sampleRate;
+            Config.Channels = (uint)channels;
+            Config.Fps = s.Fps;
+            Config.Seed = (ulong)s.Seed;
+            Config.MouthPreservation = s.MouthPreservation;
+            Config.RecognizeWords = s.RecognizeWords ? 1 : 0;
+            Config.TimeoutMs = (uint)Math.Max(0, s.TimeoutMs);
             try
             {
+                Config.RigProfile = s.RigProfile == null ? IntPtr.Zero : Copy(NativeMethods.Utf8(s.RigProfile));
+                Config.Transcript = s.Transcript == null ? IntPtr.Zero : Copy(NativeMethods.Utf8(s.Transcript));
+                EmotionArgs initial = Emotion(s.Emotion, s.Tables);
+                Config.EmotionNames = initial.Names;
+                Config.EmotionValues = initial.Values;
+                Config.EmotionCount = initial.Count;
+                int keyCount = s.EmotionKeys == null ? 0 : s.EmotionKeys.Count;
+                if (keyCount == 0) return;
+                IntPtr keys = Block(sizeof(NativeMethods.EmotionKey) * keyCount);
                 for (int i = 0; i < keyCount; i++)
                 {
                     BakeEmotionKey key = s.EmotionKeys[i];
-                    var args = new EmotionArgs(key.Emotion, s.Tables);
-                    keyArgs.Add(args);
-                    keys[i] = new NativeMethods.EmotionKey
+                    EmotionArgs args = Emotion(key.Emotion, s.Tables);
+                    ((NativeMethods.EmotionKey*)keys)[i] = new NativeMethods.EmotionKey
                     {
                         TimeSeconds = key.TimeSeconds, TransitionSeconds = key.TransitionSeconds,
                         Names = args.Names, Values = args.Values, Count = args.Count,
                     };
                 }
-                using (var initial = new EmotionArgs(s.Emotion, s.Tables))
-                fixed (byte* rigName = rig)
-                fixed (byte* text = transcript)
-                fixed (NativeMethods.EmotionKey* keyArray = keys)
-                fixed (NativeMethods.Frame* output = raw)
-                {
-                    config.RigProfile = (IntPtr)rigName;
-                    config.Transcript = (IntPtr)text;
-                    config.EmotionNames = initial.Names;
-                    config.EmotionValues = initial.Values;
-                    config.EmotionCount = initial.Count;
-                    config.EmotionKeys = (IntPtr)keyArray;
-                    config.EmotionKeyCount = (uint)keyCount;
-                    rc = f32 ? NativeMethods.eb_bake_f32(handle, ref config, (float*)samples, (UIntPtr)frameCount, output, (UIntPtr)raw.Length, out count, ref info)
-                             : NativeMethods.eb_bake_s16(handle, ref config, (short*)samples, (UIntPtr)frameCount, output, (UIntPtr)raw.Length, out count, ref info);
-                }
+                Config.EmotionKeys = keys;
+                Config.EmotionKeyCount = (uint)keyCount;
             }
-            finally
+            catch
             {
-                foreach (EmotionArgs args in keyArgs) args.Dispose();
+                Dispose();
+                throw;
             }
-            NativeMethods.Check(rc, "bake");
-            var result = new BakeResult { Frames = new FaceFrame[(int)count], DurationSeconds = info.DurationSeconds };
-            for (int i = 0; i < result.Frames.Length; i++)
-            {
-                result.Frames[i] = new FaceFrame();
-                result.Frames[i].CopyFrom(ref raw[i]);
-            }
-            int n = 0;
-            while (n < 16 && info.Route[n] != 0) n++;
-            result.Route = new string((sbyte*)info.Route, 0, n);
-            return result;
+        }
+
+        public void Dispose()
+        {
+            foreach (EmotionArgs args in emotions) args.Dispose();
+            foreach (IntPtr block in blocks) Marshal.FreeHGlobal(block);
+            emotions.Clear();
+            blocks.Clear();
+        }
+
+        EmotionArgs Emotion(EmotionVector emotion, FaceTables tables)
+        {
+            var args = new EmotionArgs(emotion, tables);
+            emotions.Add(args);
+            return args;
+        }
+
+        IntPtr Block(int bytes)
+        {
+            IntPtr block = Marshal.AllocHGlobal(Math.Max(1, bytes));
+            blocks.Add(block);
+            return block;
+        }
+
+        IntPtr Copy(byte[] bytes)
+        {
+            IntPtr block = Block(bytes.Length);
+            Marshal.Copy(bytes, 0, block, bytes.Length);
+            return block;
         }
     }
 }

@@ -1,4 +1,4 @@
-// P/Invoke declarations of engine_plugins/native/include/emobridge.h (EB_ABI_VERSION 4).
+// P/Invoke declarations of engine_plugins/native/include/emobridge.h (EB_ABI_VERSION 5).
 // The structs mirror the C layout field by field (checked at run time by the tests: the library's
 // eb_stream_config_init and eb_bake_config_init write sizeof of their structs into struct_size). Handles are opaque ids
 // in the C ABI, so closing a stale one is harmless; SafeHandles make sure each is closed once.
@@ -17,9 +17,9 @@ namespace EmoBridge
         // mono finds libemobridge.so on LD_LIBRARY_PATH.
         const string Lib = "emobridge";
 
-        // 2: eb_stream_set_emotion_at and eb_stream_set_valence_arousal; 3: bakes; 4: emotion keys in a bake, GetInfo.
-        // A library with a higher ABI also serves these.
-        public const uint AbiVersion = 4;
+        // 2: eb_stream_set_emotion_at and eb_stream_set_valence_arousal; 3: bakes; 4: emotion keys in a bake, GetInfo;
+        // 5: clips (a bake baked again at every emotion change). A library with a higher ABI also serves these.
+        public const uint AbiVersion = 5;
         public const int MaxWeights = 64;
         public const int NumEmotions = 7;
 
@@ -108,6 +108,18 @@ namespace EmoBridge
             public fixed byte Route[16];
         }
 
+        [StructLayout(LayoutKind.Sequential)]
+        public struct ClipStatus
+        {
+            public uint StructSize;
+            public uint Changes, ChangesBaked, BakesStarted;
+            public ulong Version;
+            public int Baking, LastResult;
+            public uint FrameCount;
+            public double DurationSeconds;
+            public fixed byte Route[16];
+        }
+
         [DllImport(Lib)] public static extern IntPtr eb_version();
         [DllImport(Lib)] public static extern uint eb_abi_version();
         [DllImport(Lib)] public static extern IntPtr eb_last_error();
@@ -141,6 +153,16 @@ namespace EmoBridge
         [DllImport(Lib)] public static extern int eb_bake_f32(ClientHandle client, ref BakeConfig config, float* samples, UIntPtr frameCount,
                                                               Frame* frames, UIntPtr capacity, out UIntPtr count, ref BakeInfo info);
 
+        [DllImport(Lib)] public static extern int eb_clip_open_s16(ClientHandle client, ref BakeConfig config, short* samples, UIntPtr frameCount, out IntPtr clip);
+        [DllImport(Lib)] public static extern int eb_clip_open_f32(ClientHandle client, ref BakeConfig config, float* samples, UIntPtr frameCount, out IntPtr clip);
+        [DllImport(Lib)] public static extern int eb_clip_set_emotion_at(ClipHandle clip, IntPtr* names, float* values, uint count, float transitionSeconds, double timeSeconds);
+        [DllImport(Lib)] public static extern int eb_clip_sample(ClipHandle clip, double timeSeconds, out Frame frame);
+        [DllImport(Lib)] public static extern int eb_clip_frames(ClipHandle clip, Frame* frames, UIntPtr capacity, out UIntPtr count, out ulong version);
+        [DllImport(Lib)] public static extern int eb_clip_wait(ClipHandle clip, uint changes, uint timeoutMs);
+        [DllImport(Lib)] public static extern int eb_clip_get_status(ClipHandle clip, ref ClipStatus status);
+        [DllImport(Lib)] public static extern int eb_clip_get_error(ClipHandle clip, byte[] buffer, UIntPtr capacity, out UIntPtr length);
+        [DllImport(Lib)] public static extern int eb_clip_close(IntPtr clip);
+
         /// <summary>A NUL-terminated UTF-8 copy of <paramref name="s"/> for a const char* parameter.</summary>
         public static byte[] Utf8(string s)
         {
@@ -156,6 +178,21 @@ namespace EmoBridge
             var bytes = new byte[n];
             Marshal.Copy(p, bytes, 0, n);
             return Encoding.UTF8.GetString(bytes);
+        }
+
+        /// <summary>The NUL-terminated UTF-8 text a native call wrote into <paramref name="buffer"/>.</summary>
+        public static string String(byte[] buffer)
+        {
+            int n = Array.IndexOf(buffer, (byte)0);
+            return Encoding.UTF8.GetString(buffer, 0, n < 0 ? buffer.Length : n);
+        }
+
+        /// <summary>The NUL-terminated text in a fixed char[] field of a native struct (e.g. a route).</summary>
+        public static string String(byte* field, int capacity)
+        {
+            int n = 0;
+            while (n < capacity && field[n] != 0) n++;
+            return new string((sbyte*)field, 0, n);
         }
 
         /// <summary>Throws EmoBridgeException for a negative result, with eb_last_error() (read on this
@@ -182,6 +219,14 @@ namespace EmoBridge
         public StreamHandle(IntPtr handle) : base(IntPtr.Zero, true) { SetHandle(handle); }
         public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
         protected override bool ReleaseHandle() { NativeMethods.eb_stream_close(handle); return true; }
+    }
+
+    /// <summary>An eb_clip*; released with eb_clip_close (EB_ERR_CLOSED after its client closed is fine).</summary>
+    internal sealed class ClipHandle : SafeHandle
+    {
+        public ClipHandle(IntPtr handle) : base(IntPtr.Zero, true) { SetHandle(handle); }
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+        protected override bool ReleaseHandle() { NativeMethods.eb_clip_close(handle); return true; }
     }
 
     /// <summary>A failed native call: <see cref="Code"/> is the eb_result (EB_ERR_*), the message says

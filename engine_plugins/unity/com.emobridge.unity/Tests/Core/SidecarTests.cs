@@ -186,6 +186,16 @@ namespace EmoBridge.Tests
                 Console.WriteLine("30 changes in a row: {0} bakes", track.Bakes - before);
                 Assert.LessOrEqual(track.Bakes - before, 2, "one in flight, then one for all the rest");
                 Assert.AreEqual(1f, track.Latest.Frames[239].Emotion[happy], 1e-3, "the last change is in");
+                Assert.AreEqual("model", track.Latest.Route, "eb_clip_status lines up");
+                Assert.AreEqual(4.0, track.Latest.DurationSeconds, 1e-3);
+
+                // A change at a negative clip time is taken at 0 s; Dispose keeps the last bake read and refuses changes.
+                track.Change(new EmotionChange(null, 0f), -1.0).Wait();
+                Assert.IsNull(track.Error);
+                Assert.AreEqual(0f, track.Latest.Frames[0].Emotion[happy], "neutral from 0 s");
+                track.Dispose();
+                Assert.IsNotNull(track.Latest);
+                Assert.Throws<ObjectDisposedException>(() => track.Change(new EmotionChange(null, 0f), 1.0));
             }
         }
 

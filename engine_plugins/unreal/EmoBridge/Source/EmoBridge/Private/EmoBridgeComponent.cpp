@@ -17,7 +17,8 @@ struct FEmoBridgeRuntime
 {
 	eb_client* Client = nullptr;
 	eb_stream* Stream = nullptr;       // the clip or voice stream in use (one at a time)
-	bool bClip = false;                // Stream plays a Speak() clip (else the microphone)
+	emobridge_ue::ClipPlayer Baked;    // or, with bBakeWholeClip, the Speak() clip baked whole
+	bool bClip = false;                // Stream or Baked plays a Speak() clip (else Stream is the microphone)
 	bool bEnded = false;               // eb_stream_end_audio was called for the clip
 	uint32 SampleRate = 16000;
 	double ClipStart = 0.0;            // FPlatformTime::Seconds() when the clip started
@@ -38,8 +39,10 @@ struct FEmoBridgeRuntime
 			eb_stream_close(Stream);
 			Stream = nullptr;
 		}
+		Baked.Close();
 		Timeline.Clear();
 	}
+	bool Speaking() const { return bClip && (Stream || Baked.IsOpen()); }
 	~FEmoBridgeRuntime()
 	{
 		CloseStream();
@@ -176,6 +179,10 @@ bool UEmoBridgeComponent::SpeakPCM16(const TArray<uint8>& Pcm16, int32 SampleRat
 	}
 	StopSpeaking();
 	StopVoiceCapture();
+	if (bBakeWholeClip)
+	{
+		return OpenClip(Pcm16, uint32(SampleRate), uint32(NumChannels));
+	}
 	if (!OpenStream(uint32(SampleRate), uint32(NumChannels), true))
 	{
 		return false;
@@ -185,9 +192,43 @@ bool UEmoBridgeComponent::SpeakPCM16(const TArray<uint8>& Pcm16, int32 SampleRat
 	return true;
 }
 
+bool UEmoBridgeComponent::OpenClip(const TArray<uint8>& Pcm16, uint32 SampleRate, uint32 NumChannels)
+{
+	if (!Connect())
+	{
+		return false;
+	}
+	Runtime->CloseStream();
+	if (bEmotionIsValenceArousal)
+	{
+		UE_LOG(LogEmoBridge, Warning, TEXT("EmoBridge [%s]: a baked clip starts neutral: valence/arousal targets are streamed only"),
+			*SubjectName.ToString());
+	}
+	eb_bake_config Config;
+	eb_bake_config_init(&Config);
+	Config.sample_rate = SampleRate;
+	Config.channels = NumChannels;
+	Config.fps = Fps;
+	Config.seed = uint64(Seed);
+	Config.mouth_preservation = MouthPreservation;
+	const FEmoBridgeEmotionArrays Initial(Emotion);  // copied by the open
+	Config.emotion_names = Initial.Names.GetData();
+	Config.emotion_values = Initial.Values.GetData();
+	Config.emotion_count = Initial.Num();
+	const size_t Frames = size_t(Pcm16.Num()) / (2 * size_t(NumChannels));
+	if (!Check(Runtime->Baked.Open(Runtime->Client, Config, reinterpret_cast<const int16_t*>(Pcm16.GetData()), Frames),
+			TEXT("open clip")))
+	{
+		return false;
+	}
+	Runtime->bClip = true;
+	Runtime->ClipStart = FPlatformTime::Seconds();
+	return true;
+}
+
 void UEmoBridgeComponent::StopSpeaking()
 {
-	if (Runtime && Runtime->Stream && Runtime->bClip)
+	if (Runtime && Runtime->Speaking())
 	{
 		FinishClip(false);
 	}
@@ -255,11 +296,17 @@ void UEmoBridgeComponent::StopVoiceCapture()
 bool UEmoBridgeComponent::SendEmotion(float TransitionSeconds)
 {
 	bEmotionIsValenceArousal = false;  // Emotion is the whole target again
+	const FEmoBridgeEmotionArrays Target(Emotion);
+	if (Runtime && Runtime->Baked.IsOpen())  // a key where the clip is now heard, and a new bake
+	{
+		const double Elapsed = FPlatformTime::Seconds() - Runtime->ClipStart;
+		return Check(Runtime->Baked.SetEmotion(Target.Names.GetData(), Target.Values.GetData(), Target.Num(), TransitionSeconds, Elapsed),
+			TEXT("set emotion"));
+	}
 	if (!Runtime || !Runtime->Stream)
 	{
 		return true;  // no stream yet: the next one starts with Emotion as its initial emotion
 	}
-	const FEmoBridgeEmotionArrays Target(Emotion);
 	return Check(eb_stream_set_emotion(Runtime->Stream, Target.Names.GetData(), Target.Values.GetData(), Target.Num(), TransitionSeconds),
 		TEXT("set emotion"));
 }
@@ -297,6 +344,11 @@ bool UEmoBridgeComponent::SetValenceArousal(float Valence, float Arousal, float 
 	bEmotionIsValenceArousal = true;
 	EmotionValence = Valence;
 	EmotionArousal = Arousal;
+	if (Runtime && Runtime->Baked.IsOpen())
+	{
+		LastError = TEXT("a baked clip (bBakeWholeClip) takes emotion by name (SetEmotion*), not valence/arousal; it applies from the next streamed line");
+		return false;
+	}
 	if (!Runtime || !Runtime->Stream)
 	{
 		return true;
@@ -336,6 +388,11 @@ void UEmoBridgeComponent::Show(const eb_frame& Frame)
 void UEmoBridgeComponent::TickComponent(float DeltaTime, ELevelTick TickType, FActorComponentTickFunction* ThisTickFunction)
 {
 	Super::TickComponent(DeltaTime, TickType, ThisTickFunction);
+	if (Runtime && Runtime->Baked.IsOpen())
+	{
+		TickClip();
+		return;
+	}
 	if (!Runtime || !Runtime->Stream)
 	{
 		return;
@@ -400,6 +457,27 @@ void UEmoBridgeComponent::TickComponent(float DeltaTime, ELevelTick TickType, FA
 		{
 			FinishClip(true);
 		}
+	}
+}
+
+void UEmoBridgeComponent::TickClip()
+{
+	eb_frame Frame;
+	switch (Runtime->Baked.Advance(FPlatformTime::Seconds() - Runtime->ClipStart, &Frame))
+	{
+	case emobridge_ue::ClipPlayer::kFrame:
+		Show(Frame);
+		break;
+	case emobridge_ue::ClipPlayer::kFinished:
+		FinishClip(true);
+		break;
+	case emobridge_ue::ClipPlayer::kFailed:
+		LastError = UTF8_TO_TCHAR(Runtime->Baked.Error().c_str());
+		UE_LOG(LogEmoBridge, Warning, TEXT("EmoBridge [%s]: bake failed: %s"), *SubjectName.ToString(), *LastError);
+		FinishClip(false);
+		break;
+	case emobridge_ue::ClipPlayer::kWaiting:
+		break;  // the first bake is not back yet
 	}
 }
 

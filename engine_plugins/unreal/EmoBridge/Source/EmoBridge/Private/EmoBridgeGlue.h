@@ -11,9 +11,11 @@
 // as the point itself (eb_stream_set_valence_arousal, ABI 2), and the sidecar maps it.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <string>
 #include <vector>
 
 #include "emobridge.h"
@@ -121,6 +123,64 @@ class FrameTimeline {
 
  private:
   std::deque<eb_frame> queue_;
+};
+
+// A Speak() clip baked whole through the native core's eb_clip_* calls (ABI 5), played by the time since it started:
+// each tick Advance gives the frame due, and an emotion change becomes a key at that time, so it lands where it
+// is heard (a stream lands it up to its audio lead later). The native clip bakes again at each change, one bake
+// at a time, and keeps the newest bake's frames; this only adds the clip's end and its first bake's failure.
+class ClipPlayer {
+ public:
+  enum Step { kWaiting, kFrame, kFinished, kFailed };
+
+  ClipPlayer() = default;
+  ClipPlayer(const ClipPlayer&) = delete;
+  ClipPlayer& operator=(const ClipPlayer&) = delete;
+  ~ClipPlayer() { Close(); }
+
+  // Opens the clip (the samples are copied) and starts its first bake; an eb_result.
+  int32_t Open(eb_client* client, const eb_bake_config& config, const int16_t* samples, size_t frame_count) {
+    Close();
+    duration_ = config.sample_rate ? double(frame_count) / config.sample_rate : 0.0;
+    return eb_clip_open_s16(client, &config, samples, frame_count, &clip_);
+  }
+  bool IsOpen() const { return clip_ != nullptr; }
+
+  // The frame for `elapsed` seconds into the clip (kFrame, in *out); kWaiting until the first bake is back,
+  // kFinished once the clip's audio is over, kFailed when the first bake failed (Error() says why).
+  Step Advance(double elapsed, eb_frame* out) {
+    if (!clip_) return kFailed;
+    if (elapsed >= duration_) return kFinished;
+    int32_t rc = eb_clip_sample(clip_, elapsed, out);
+    if (rc == EB_OK) return kFrame;
+    if (rc != EB_NO_FRAME) return kFailed;
+    eb_clip_status status{};
+    status.struct_size = sizeof status;
+    return eb_clip_get_status(clip_, &status) == EB_OK && status.last_result == EB_OK ? kWaiting : kFailed;
+  }
+
+  // From `elapsed` seconds into the clip the face blends to this emotion (transition < 0 = the sidecar's default).
+  int32_t SetEmotion(const char* const* names, const float* values, uint32_t count, float transition_seconds,
+                     double elapsed) {
+    if (!clip_) return EB_ERR_STATE;
+    return eb_clip_set_emotion_at(clip_, names, values, count, transition_seconds, std::max(0.0, elapsed));
+  }
+
+  // Why the latest bake failed ("" if it did not).
+  std::string Error() const {
+    char text[512] = "";
+    if (clip_) eb_clip_get_error(clip_, text, sizeof text, nullptr);
+    return text;
+  }
+
+  void Close() {
+    if (clip_) eb_clip_close(clip_);  // cancels a bake in flight
+    clip_ = nullptr;
+  }
+
+ private:
+  eb_clip* clip_ = nullptr;
+  double duration_ = 0.0;
 };
 
 }  // namespace emobridge_ue

@@ -57,6 +57,12 @@ public:
 	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "EmoBridge")
 	bool bPlaySound = true;
 
+	/** Speak(): bake the whole clip instead of streaming it, and bake it again at each SetEmotion*, so an emotion
+	 *  change lands where it is heard (streamed, it lands up to AudioLeadSeconds later). The face starts once the
+	 *  first bake is back (a few ms per second of audio). Valence/arousal targets are streamed only. */
+	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "EmoBridge")
+	bool bBakeWholeClip = false;
+
 	/** Seconds of audio sent ahead of playback, covering the model's lookahead and the network. */
 	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "EmoBridge", meta = (ClampMin = "0", ClampMax = "2"))
 	float AudioLeadSeconds = 0.25f;
@@ -128,6 +134,8 @@ public:
 
 private:
 	bool OpenStream(uint32 SampleRate, uint32 NumChannels, bool bClip);
+	bool OpenClip(const TArray<uint8>& Pcm16, uint32 SampleRate, uint32 NumChannels);
+	void TickClip();
 	void Show(const struct eb_frame& Frame);
 	void FinishClip(bool bCompleted);
 	bool SendEmotion(float TransitionSeconds);
