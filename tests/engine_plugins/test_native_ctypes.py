@@ -153,16 +153,19 @@ def test_bake_through_ctypes_equals_the_python_clients_bake(sidecar):
     rate, pcm = _hello()
     text = (REPO / "examples/hello.txt").read_text()
     with native.Client(sidecar) as client:
-        model_frames, model_route = client.bake(pcm, sample_rate=rate, emotion={"angry": 0.7}, seed=5)
-        text_frames, text_route = client.bake(pcm, sample_rate=rate, emotion={"angry": 0.7}, seed=5, transcript=text)
+        model_frames, model_route, model_meta = client.bake(pcm, sample_rate=rate, emotion={"angry": 0.7}, seed=5)
+        text_frames, text_route, text_meta = client.bake(pcm, sample_rate=rate, emotion={"angry": 0.7}, seed=5,
+                                                         transcript=text + " zorblax")
         info = client.info()
         turn = [(1.5, 0.2, {"sad": 0.9}), (3.0, 0.0, {})]
-        keyed_frames, _ = client.bake(pcm, sample_rate=rate, emotion={"angry": 0.7}, seed=5, emotion_keys=turn)
+        keyed_frames, _, _ = client.bake(pcm, sample_rate=rate, emotion={"angry": 0.7}, seed=5, emotion_keys=turn)
         with pytest.raises(native.NativeError) as refused:
             client.bake(pcm, sample_rate=rate, emotion={"glee": 1.0})
     assert refused.value.code == native.EB_ERR_INVALID_ARGUMENT and "glee" in str(refused.value)
     assert (model_route, text_route) == ("model", "transcript")
-    for frames, transcript, keys in ((model_frames, "", []), (text_frames, text, []), (keyed_frames, "", turn)):
+    assert model_meta["seed"] == 5 and model_meta["model_lookahead_ms"] == 80  # ABI 5: the bake's metadata
+    assert text_meta["unknown_words"] == ["zorblax"]
+    for frames, transcript, keys in ((model_frames, "", []), (text_frames, text + " zorblax", []), (keyed_frames, "", turn)):
         request = pb.BakeRequest(pcm=pb.PcmAudio(data=pcm, encoding=pb.AUDIO_ENCODING_PCM_S16LE, sample_rate=rate),
                                  seed=5, transcript=transcript)
         request.emotion_keyframes.append(pb.EmotionUpdate(emotion=pb.Emotion(intensities={"angry": 0.7})))
@@ -190,7 +193,7 @@ def test_clip_through_ctypes_bakes_each_change_in(sidecar):
 
     rate, pcm = _hello()
     with native.Client(sidecar) as client:
-        plain, _ = client.bake(pcm, sample_rate=rate, seed=5)
+        plain, _, _ = client.bake(pcm, sample_rate=rate, seed=5)
         clip = client.clip(pcm, sample_rate=rate, seed=5)
         assert clip.wait(0)
         first, version = clip.frames()

@@ -70,7 +70,7 @@ extern "C" {
  *      appended: a config filled by an ABI 3 caller is still taken, without keyframes) and
  *      eb_client_get_info (the sidecar's GetInfo as JSON).
  *   5: clips (eb_clip_*): a bake that is baked again at every emotion change, so each change lands exactly
- *      where it is heard. */
+ *      where it is heard; a bake's metadata as JSON (eb_bake_info.meta_json, appended). */
 #define EB_ABI_VERSION 5
 /* Most weights a frame carries: 52 ARKit, or a rig profile's own count (at most this many). */
 #define EB_MAX_WEIGHTS 64
@@ -203,11 +203,20 @@ typedef struct eb_bake_config {
   uint32_t emotion_key_count;
 } eb_bake_config;
 
-/* How a bake was made (optional output of eb_bake_s16 / eb_bake_f32). Since ABI 3. */
+/* How a bake was made (optional output of eb_bake_s16 / eb_bake_f32). Since ABI 3. Zero it (= {0}) before setting
+ * struct_size, so fields you do not use are NULL / 0. */
 typedef struct eb_bake_info {
   uint32_t struct_size;          /* set to sizeof(eb_bake_info) before the call */
   double duration_seconds;       /* length of the audio */
   char route[16];                /* what animated the face: "transcript", "model", "phones" or "silence" */
+  /* Since ABI 5 (read and written only when struct_size covers them; an ABI 3-sized info is still taken): the
+   * bake's metadata as a JSON object, e.g. "recognized" (the words heard, with recognize_words), "unknown_words"
+   * (transcript words the dictionary lacks: their lips are spelled out), "seed", "model_lookahead_ms". Written
+   * NUL-terminated into meta_json[0..meta_json_capacity) when it fits (else meta_json[0] = 0: the bake still
+   * succeeds; meta_json_length says how much room to give). NULL / 0 = not wanted. */
+  char *meta_json;
+  size_t meta_json_capacity;
+  size_t meta_json_length;       /* out: the JSON's length without the NUL */
 } eb_bake_info;
 
 /* Where a clip's bakes stand (eb_clip_get_status). Since ABI 5. */

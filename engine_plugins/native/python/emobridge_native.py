@@ -72,7 +72,8 @@ class BakeConfig(C.Structure):
 
 
 class BakeInfo(C.Structure):
-    _fields_ = [("struct_size", C.c_uint32), ("duration_seconds", C.c_double), ("route", C.c_char * 16)]
+    _fields_ = [("struct_size", C.c_uint32), ("duration_seconds", C.c_double), ("route", C.c_char * 16),
+                ("meta_json", C.c_char_p), ("meta_json_capacity", C.c_size_t), ("meta_json_length", C.c_size_t)]
 
 
 class ClipStatus(C.Structure):
@@ -302,17 +303,20 @@ class Client:
 
     def bake(self, samples, sample_rate: int = 16000, channels: int = 1, f32: bool = False,
              emotion: dict[str, float] | None = None, transcript: str | None = None, recognize_words: bool = False,
-             emotion_keys: list[tuple[float, float, dict[str, float]]] = (), **fields) -> tuple[list[Frame], str]:
+             emotion_keys: list[tuple[float, float, dict[str, float]]] = (),
+             **fields) -> tuple[list[Frame], str, dict]:
         """A whole clip in one Bake call: interleaved int16 (bytes or an array) or, with ``f32``, float32 samples;
         ``emotion_keys``: (time_seconds, transition_seconds, emotion) changes over the clip.
-        Returns (every frame, the route: "transcript", "model", "phones" or "silence")."""
+        Returns (every frame, the route: "transcript", "model", "phones" or "silence", the bake's metadata)."""
         config, data, count, _alive = self._bake_config(samples, sample_rate, channels, f32, emotion, transcript,
                                                         recognize_words, emotion_keys, fields)
         capacity = self.lib.eb_bake_max_frames(count, sample_rate, config.fps)
-        frames, got, info = (Frame * capacity)(), C.c_size_t(), BakeInfo(struct_size=C.sizeof(BakeInfo))
+        meta = C.create_string_buffer(65536)
+        frames, got = (Frame * capacity)(), C.c_size_t()
+        info = BakeInfo(struct_size=C.sizeof(BakeInfo), meta_json=C.cast(meta, C.c_char_p), meta_json_capacity=len(meta))
         fn = self.lib.eb_bake_f32 if f32 else self.lib.eb_bake_s16
         _check(self.lib, fn(self.handle, C.byref(config), data, count, frames, capacity, C.byref(got), C.byref(info)))
-        return list(frames[: got.value]), info.route.decode()
+        return list(frames[: got.value]), info.route.decode(), json.loads(meta.value.decode() or "{}")
 
     def clip(self, samples, sample_rate: int = 16000, channels: int = 1, f32: bool = False,
              emotion: dict[str, float] | None = None, transcript: str | None = None, recognize_words: bool = False,

@@ -205,8 +205,11 @@ int32_t bake(eb_client* client_handle, const eb_bake_config* config, const Sampl
     if (out_count) *out_count = 0;
     if (!out_count) return fail(EB_ERR_INVALID_ARGUMENT, "out_count is NULL");
     if (!out_frames && capacity) return fail(EB_ERR_INVALID_ARGUMENT, "out_frames is NULL");
-    if (out_info && out_info->struct_size < sizeof(eb_bake_info))
+    if (out_info && out_info->struct_size < offsetof(eb_bake_info, meta_json))  // ABI 3's size is still taken
       return fail(EB_ERR_INVALID_ARGUMENT, "out_info->struct_size must be sizeof(eb_bake_info)");
+    if (out_info && out_info->struct_size >= sizeof(eb_bake_info) && !out_info->meta_json &&
+        out_info->meta_json_capacity)
+      return fail(EB_ERR_INVALID_ARGUMENT, "out_info->meta_json is NULL with a capacity > 0");
     std::shared_ptr<eb::Client> client;
     eb::BakeSettings settings;
     if (int32_t r = read_bake(client_handle, config, samples, frames, &client, &settings)) return r;

@@ -90,6 +90,15 @@ int32_t bake(const std::shared_ptr<grpc::Channel>& channel, const BakeSettings& 
     std::memset(info->route, 0, sizeof info->route);
     const std::string& route = reply.meta().route();
     std::memcpy(info->route, route.data(), std::min(route.size(), sizeof info->route - 1));
+    if (info->struct_size >= sizeof *info) {  // ABI 5's fields
+      const std::string& meta = reply.meta().meta_json();
+      info->meta_json_length = meta.size();
+      if (info->meta_json && info->meta_json_capacity) {
+        bool fits = meta.size() < info->meta_json_capacity;
+        if (fits) std::memcpy(info->meta_json, meta.data(), meta.size());
+        info->meta_json[fits ? meta.size() : 0] = '\0';
+      }
+    }
   }
   return EB_OK;
 }

@@ -2,6 +2,7 @@
 // emotion keyframes follow the keys, GetInfo comes back as JSON, transcript and recognised-word routes are reachable, and what the sidecar refuses comes back as
 // EB_ERR_INVALID_ARGUMENT with its reason (the argument checks that need no sidecar are in test_misuse).
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -178,6 +179,39 @@ int main() {
   CHECK(std::string(recognized.info.route) == "model");
   double changed_by_words = max_difference(model.frames, recognized.frames);
   CHECK(changed_by_words > 0.05);
+
+  // --- the bake's metadata as JSON (ABI 5): the words recognised, a transcript's unknown words; a buffer too small
+  // is left empty with the length said; an ABI 3-sized info is taken and its missing fields are not written
+  char meta[4096];
+  eb_bake_info with_meta{};
+  with_meta.struct_size = sizeof with_meta;
+  with_meta.meta_json = meta;
+  with_meta.meta_json_capacity = sizeof meta;
+  std::vector<eb_frame> scratch(model.frames.size() + 2);
+  CHECK_RC(eb_bake_s16(client, &recognize, audio.data(), audio.size(), scratch.data(), scratch.size(), &count,
+                       &with_meta), EB_OK);
+  std::printf("meta (recognised words): %s\n", meta);
+  CHECK(std::strstr(meta, "\"recognized\": \"") != nullptr && with_meta.meta_json_length == std::strlen(meta));
+  const size_t recognized_length = with_meta.meta_json_length;
+  eb_bake_config odd_words = config;
+  odd_words.transcript = "put the zorblax back";
+  CHECK_RC(eb_bake_s16(client, &odd_words, audio.data(), audio.size(), scratch.data(), scratch.size(), &count,
+                       &with_meta), EB_OK);
+  std::printf("meta (transcript): %s\n", meta);
+  CHECK(std::strstr(meta, "\"unknown_words\": [\"zorblax\"]") != nullptr);
+  with_meta.meta_json_capacity = 8;
+  CHECK_RC(eb_bake_s16(client, &recognize, audio.data(), audio.size(), scratch.data(), scratch.size(), &count,
+                       &with_meta), EB_OK);
+  CHECK(meta[0] == '\0' && with_meta.meta_json_length == recognized_length);
+  struct {
+    eb_bake_info info;
+    char guard[8];
+  } abi3{};
+  abi3.info.struct_size = offsetof(eb_bake_info, meta_json);
+  abi3.info.meta_json_length = 12345;  // past its struct_size: must stay
+  CHECK_RC(eb_bake_s16(client, &config, audio.data(), audio.size(), scratch.data(), scratch.size(), &count,
+                       &abi3.info), EB_OK);
+  CHECK(std::string(abi3.info.route) == "model" && abi3.info.meta_json_length == 12345);
 
   // --- bakes at once from several threads, while the client is shared: each equals the single one
   std::vector<std::thread> bakers;

@@ -14,6 +14,10 @@
 
 using namespace testkit;
 
+// The layouts the bindings mirror (Unity's NativeMethods.cs asserts the same sizes on its side).
+static_assert(sizeof(void*) != 8 || (sizeof(eb_bake_info) == 56 && sizeof(eb_clip_status) == 64),
+              "eb_bake_info / eb_clip_status changed size: update the bindings");
+
 namespace {
 
 const char* kNowhere = "127.0.0.1:1";  // nothing listens on port 1
@@ -178,6 +182,10 @@ int main() {
   CHECK(std::strstr(eb_last_error(), "64 MB") != nullptr);
   eb_bake_info info{};
   CHECK_RC(eb_bake_s16(client, &bake, clip, 1600, baked, 16, &count, &info), EB_ERR_INVALID_ARGUMENT);
+  info.struct_size = sizeof info;  // ABI 5: a capacity without a buffer
+  info.meta_json_capacity = 64;
+  CHECK_RC(eb_bake_s16(client, &bake, clip, 1600, baked, 16, &count, &info), EB_ERR_INVALID_ARGUMENT);
+  CHECK(std::strstr(eb_last_error(), "meta_json") != nullptr);
   bake.struct_size = 8; bake_fails(client, bake, "a short struct_size");
   bake = base_bake_config(); bake.sample_rate = 7999; bake_fails(client, bake, "sample_rate 7999");
   bake = base_bake_config(); bake.channels = 0; bake_fails(client, bake, "0 channels");

@@ -176,6 +176,9 @@ namespace EmoBridge
         public string Route { get; internal set; }
         /// <summary>Length of the audio.</summary>
         public double DurationSeconds { get; internal set; }
+        /// <summary>How it was made, as a JSON object (parse it with Json.Parse): e.g. "recognized" (the words heard,
+        /// with RecognizeWords), "unknown_words" (transcript words the dictionary lacks), "seed". "" for a KeyedBake.</summary>
+        public string MetaJson { get; internal set; }
 
         /// <summary>The frames as a timeline from 0 s, to sample at the audio's playback time (BakedFacePlayer).</summary>
         public FrameTimeline ToTimeline()
@@ -217,16 +220,24 @@ namespace EmoBridge
         unsafe BakeResult Bake(IntPtr samples, bool f32, int frameCount, int sampleRate, int channels, BakeSettings s)
         {
             var raw = new NativeMethods.Frame[(int)NativeMethods.eb_bake_max_frames((UIntPtr)frameCount, (uint)sampleRate, s.Fps)];
-            var info = new NativeMethods.BakeInfo { StructSize = (uint)sizeof(NativeMethods.BakeInfo) };
+            var meta = new byte[65536];
+            var info = new NativeMethods.BakeInfo
+            {
+                StructSize = (uint)sizeof(NativeMethods.BakeInfo), MetaJsonCapacity = (UIntPtr)meta.Length,
+            };
             UIntPtr count;
             using (var native = new NativeBakeConfig(sampleRate, channels, s))
             fixed (NativeMethods.Frame* output = raw)
+            fixed (byte* metaJson = meta)
             {
+                info.MetaJson = (IntPtr)metaJson;
                 NativeMethods.Check(f32
                     ? NativeMethods.eb_bake_f32(handle, ref native.Config, (float*)samples, (UIntPtr)frameCount, output, (UIntPtr)raw.Length, out count, ref info)
                     : NativeMethods.eb_bake_s16(handle, ref native.Config, (short*)samples, (UIntPtr)frameCount, output, (UIntPtr)raw.Length, out count, ref info), "bake");
             }
-            return ResultOf(raw, (int)count, NativeMethods.String(info.Route, 16), info.DurationSeconds);
+            BakeResult result = ResultOf(raw, (int)count, NativeMethods.String(info.Route, 16), info.DurationSeconds);
+            result.MetaJson = NativeMethods.String(meta);
+            return result;
         }
 
         /// <summary>Opens a native clip of interleaved float samples (KeyedBake); its first bake starts at once.</summary>

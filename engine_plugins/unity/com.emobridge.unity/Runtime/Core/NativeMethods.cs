@@ -106,6 +106,8 @@ namespace EmoBridge
             public uint StructSize;
             public double DurationSeconds;
             public fixed byte Route[16];
+            public IntPtr MetaJson;               // ABI 5
+            public UIntPtr MetaJsonCapacity, MetaJsonLength;
         }
 
         [StructLayout(LayoutKind.Sequential)]

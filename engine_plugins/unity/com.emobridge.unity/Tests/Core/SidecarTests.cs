@@ -93,7 +93,8 @@ namespace EmoBridge.Tests
             Assert.AreEqual(600000u, bake.TimeoutMs, "the last scalar field before the emotion pointers lines up");
             Assert.AreEqual(-1f, bake.MouthPreservation);
             Assert.AreEqual(40, Marshal.SizeOf(typeof(NativeMethods.EmotionKey)), "eb_emotion_key: 8+4(+4)+8+8+4(+4)");
-            Assert.AreEqual(32, Marshal.SizeOf(typeof(NativeMethods.BakeInfo)), "eb_bake_info: 4(+4)+8+16");
+            Assert.AreEqual(56, Marshal.SizeOf(typeof(NativeMethods.BakeInfo)), "eb_bake_info: 4(+4)+8+16, ABI 5: +8+8+8");
+            Assert.AreEqual(64, Marshal.SizeOf(typeof(NativeMethods.ClipStatus)), "eb_clip_status: 4x4+8+4+4+4(+4)+8+16");
         }
 
         static EmotionVector Vector(string name, float intensity)
@@ -121,11 +122,14 @@ namespace EmoBridge.Tests
             {
                 keyed = client.Bake(Hello(), 16000, 1, new BakeSettings { Seed = 7, Tables = t, Emotion = Vector("happy", 0.6f), EmotionKeys = keys });
                 plain = client.Bake(Hello(), 16000, 1, new BakeSettings { Seed = 7, Tables = t, Emotion = Vector("happy", 0.6f) });
-                aligned = client.Bake(Hello(), 16000, 1, new BakeSettings { Seed = 7, Transcript = transcript });
+                aligned = client.Bake(Hello(), 16000, 1, new BakeSettings { Seed = 7, Transcript = transcript + " zorblax" });
             }
             Assert.AreEqual(240, keyed.Frames.Length, "4 s at 60 fps");
             Assert.AreEqual("model", keyed.Route);
             Assert.AreEqual("transcript", aligned.Route);
+            var meta = (JsonObject)Json.Parse(aligned.MetaJson);
+            CollectionAssert.AreEqual(new List<object> { "zorblax" }, (List<object>)meta.Get("unknown_words"), "the bake's metadata (ABI 5)");
+            Assert.AreEqual(7.0, (double)((JsonObject)Json.Parse(keyed.MetaJson)).Get("seed"));
             Assert.AreEqual(4.0, keyed.DurationSeconds, 1e-3);
             Console.WriteLine("bake keys: happy/angry at 0.83 s {0:0.00}/{1:0.00}, 1.83 s {2:0.00}/{3:0.00}, 2.5 s {4:0.00}/{5:0.00}",
                 keyed.Frames[50].Emotion[happy], keyed.Frames[50].Emotion[angry], keyed.Frames[110].Emotion[happy],

@@ -56,14 +56,19 @@ TArray<eb_frame> BakeClip(const TArray<uint8>& Pcm, uint32 SampleRate, uint16 Nu
 	Config.emotion_key_count = uint32(Keys.Num());
 	const size_t SampleFrames = size_t(Pcm.Num()) / (2 * NumChannels);
 	Frames.SetNumZeroed(int32(eb_bake_max_frames(SampleFrames, SampleRate, Fps)));
-	eb_bake_info Info;
+	TArray<char> Meta;
+	Meta.SetNumZeroed(65536);
+	eb_bake_info Info = {};  // zeroed: fields this code does not set must not point anywhere
 	Info.struct_size = sizeof(Info);
+	Info.meta_json = Meta.GetData();  // ABI 5: e.g. the recognised words, a transcript's unknown words
+	Info.meta_json_capacity = size_t(Meta.Num());
 	size_t Count = 0;
 	if (eb_bake_s16(Client, &Config, reinterpret_cast<const int16_t*>(Pcm.GetData()), SampleFrames, Frames.GetData(),
 			size_t(Frames.Num()), &Count, &Info) == EB_OK)
 	{
 		Frames.SetNum(int32(Count));
-		UE_LOG(LogEmoBridge, Log, TEXT("Bake: %d frames by the %s route"), Frames.Num(), UTF8_TO_TCHAR(Info.route));
+		UE_LOG(LogEmoBridge, Log, TEXT("Bake: %d frames by the %s route; %s"), Frames.Num(), UTF8_TO_TCHAR(Info.route),
+			UTF8_TO_TCHAR(Meta.GetData()));
 	}
 	else
 	{
