@@ -403,6 +403,11 @@ EB_API int32_t eb_clip_open_f32(eb_client *client, const eb_bake_config *config,
 EB_API int32_t eb_clip_set_emotion_at(eb_clip *clip, const char *const *names, const float *values, uint32_t count,
                                       float transition_seconds, double time_seconds);
 
+/* As eb_clip_set_emotion_at, to a valence/arousal point (both in -1..1; (0, 0) = neutral) that the sidecar maps
+ * onto the basis, as eb_stream_set_valence_arousal. */
+EB_API int32_t eb_clip_set_valence_arousal(eb_clip *clip, float valence, float arousal, float transition_seconds,
+                                           double time_seconds);
+
 /* The newest bake's frame for playback time `time_seconds`: the last frame at or before it (the first frame
  * before 0, the last after the end). EB_NO_FRAME until the first bake is back. */
 EB_API int32_t eb_clip_sample(eb_clip *clip, double time_seconds, eb_frame *out_frame);

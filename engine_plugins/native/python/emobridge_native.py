@@ -137,6 +137,7 @@ def load(path: str | os.PathLike | None = None) -> C.CDLL:
         "eb_clip_open_f32": (C.c_int32, [handle, C.POINTER(BakeConfig), C.c_void_p, C.c_size_t, C.POINTER(handle)]),
         "eb_clip_set_emotion_at": (C.c_int32, [handle, C.POINTER(C.c_char_p), C.POINTER(C.c_float), C.c_uint32,
                                                C.c_float, C.c_double]),
+        "eb_clip_set_valence_arousal": (C.c_int32, [handle, C.c_float, C.c_float, C.c_float, C.c_double]),
         "eb_clip_sample": (C.c_int32, [handle, C.c_double, C.POINTER(Frame)]),
         "eb_clip_frames": (C.c_int32, [handle, C.POINTER(Frame), C.c_size_t, C.POINTER(C.c_size_t),
                                        C.POINTER(C.c_uint64)]),
@@ -246,6 +247,12 @@ class Clip:
         names, values, count = _emotion_arrays(emotion)
         _check(self.lib, self.lib.eb_clip_set_emotion_at(self.handle, names, values, count, transition_seconds,
                                                           time_seconds))
+
+    def set_valence_arousal(self, valence: float, arousal: float, time_seconds: float,
+                            transition_seconds: float = -1.0) -> None:
+        """From ``time_seconds`` the face blends to a valence/arousal point (the sidecar maps it); bakes again."""
+        _check(self.lib, self.lib.eb_clip_set_valence_arousal(self.handle, valence, arousal, transition_seconds,
+                                                               time_seconds))
 
     def sample(self, time_seconds: float) -> Frame | None:
         """The newest bake's frame at a playback time; None before the first bake is back."""

@@ -149,8 +149,10 @@ bool read_emotion_keys(const eb_emotion_key* keys, uint32_t count, std::vector<e
       return bad_argument(which + ".transition_seconds must be in 0..3600");
     (*out)[i].time_seconds = keys[i].time_seconds;
     (*out)[i].transition_seconds = keys[i].transition_seconds;
-    if (!read_emotion(keys[i].names, keys[i].values, keys[i].count, &(*out)[i].emotion))
+    eb::Emotion emotion;
+    if (!read_emotion(keys[i].names, keys[i].values, keys[i].count, &emotion))
       return bad_argument(which + ": " + eb::thread_error());
+    (*out)[i].emotion = eb::emotion_to_proto(emotion);
   }
   return true;
 }
@@ -256,6 +258,17 @@ int32_t copy_text(const std::string& text, char* buffer, size_t capacity, size_t
     buffer[n] = '\0';
   }
   return EB_OK;
+}
+
+// A clip change's timing: transition <= 3600 (negative = the sidecar's default), a finite time >= 0 on the clip.
+bool read_clip_timing(float transition_seconds, double time_seconds, eb::EmotionKey* change) {
+  if (std::isnan(transition_seconds) || transition_seconds > 3600.0f)
+    return bad_argument("transition_seconds must be <= 3600 (negative = the default)");
+  if (!in_range(time_seconds, 0.0, 1e7))
+    return bad_argument("time_seconds must be finite and >= 0 (a time on the clip)");
+  change->time_seconds = time_seconds;
+  change->transition_seconds = transition_seconds < 0.0f ? -1.0f : transition_seconds;
+  return true;
 }
 
 }  // namespace
@@ -545,14 +558,27 @@ EB_API int32_t eb_clip_set_emotion_at(eb_clip* handle, const char* const* names,
     int32_t code = EB_OK;
     auto clip = find_clip(handle, &code);
     if (!clip) return code;
+    eb::Emotion emotion;
     eb::EmotionKey change;
-    if (!read_emotion(names, values, count, &change.emotion)) return EB_ERR_INVALID_ARGUMENT;
-    if (std::isnan(transition_seconds) || transition_seconds > 3600.0f)
-      return fail(EB_ERR_INVALID_ARGUMENT, "transition_seconds must be <= 3600 (negative = the default)");
-    if (!in_range(time_seconds, 0.0, 1e7))
-      return fail(EB_ERR_INVALID_ARGUMENT, "time_seconds must be finite and >= 0 (a time on the clip)");
-    change.time_seconds = time_seconds;
-    change.transition_seconds = transition_seconds < 0.0f ? -1.0f : transition_seconds;
+    if (!read_emotion(names, values, count, &emotion) || !read_clip_timing(transition_seconds, time_seconds, &change))
+      return EB_ERR_INVALID_ARGUMENT;
+    change.emotion = eb::emotion_to_proto(emotion);
+    return clip->add_change(std::move(change));
+  });
+}
+
+EB_API int32_t eb_clip_set_valence_arousal(eb_clip* handle, float valence, float arousal, float transition_seconds,
+                                           double time_seconds) {
+  return guarded([&]() -> int32_t {
+    int32_t code = EB_OK;
+    auto clip = find_clip(handle, &code);
+    if (!clip) return code;
+    if (!in_range(valence, -1, 1) || !in_range(arousal, -1, 1))
+      return fail(EB_ERR_INVALID_ARGUMENT, "valence and arousal must be in -1..1");
+    eb::EmotionKey change;
+    if (!read_clip_timing(transition_seconds, time_seconds, &change)) return EB_ERR_INVALID_ARGUMENT;
+    change.emotion.set_valence(valence);  // the point alone, mapped by the sidecar
+    change.emotion.set_arousal(arousal);
     return clip->add_change(std::move(change));
   });
 }

@@ -33,13 +33,13 @@ pb::BakeRequest request_of(const BakeSettings& s, const void* samples, size_t by
   request.set_rig_profile(s.rig_profile);
   auto add_key = [&request](const EmotionKey& k) {
     auto* key = request.add_emotion_keyframes();
-    *key->mutable_emotion() = emotion_to_proto(k.emotion);
+    *key->mutable_emotion() = k.emotion;
     key->set_time_seconds(k.time_seconds);
     if (k.transition_seconds >= 0.0f) key->set_transition_seconds(k.transition_seconds);  // unset = the default
   };
   // The clip's emotion: one keyframe at 0 without a ramp, so it holds from the first frame; then the changes.
   // Neutral needs it too when changes follow: the sidecar holds its first keyframe from the start.
-  if (!s.emotion.empty() || !s.emotion_keys.empty()) add_key({0.0, 0.0f, s.emotion});
+  if (!s.emotion.empty() || !s.emotion_keys.empty()) add_key({0.0, 0.0f, emotion_to_proto(s.emotion)});
   for (const EmotionKey& k : s.emotion_keys) add_key(k);
   return request;
 }

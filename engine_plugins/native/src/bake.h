@@ -16,11 +16,11 @@
 
 namespace eb {
 
-// An eb_emotion_key, copied (or an eb_clip_set_emotion_at change).
+// An eb_emotion_key, copied (or a change of a clip).
 struct EmotionKey {
   double time_seconds = 0.0;
   float transition_seconds = 0.0f;  // negative = the sidecar's default
-  Emotion emotion;
+  pb::Emotion emotion;              // intensities by name, or a valence/arousal point the sidecar maps
 };
 
 // eb_bake_config, validated and copied into owned values.

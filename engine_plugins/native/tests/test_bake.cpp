@@ -42,26 +42,6 @@ Baked bake_s16(eb_client* client, const eb_bake_config& config, const std::vecto
   return out;
 }
 
-// The sidecar's own Bake reply to the generated stub, as eb_frames.
-std::vector<eb_frame> bake_direct(pb::EmoBridge::Stub& stub, const pb::BakeRequest& request) {
-  pb::BakeResponse reply;
-  grpc::ClientContext context;
-  CHECK(stub.Bake(&context, request, &reply).ok());
-  std::vector<eb_frame> frames;
-  for (const pb::Frame& f : reply.animation().frames()) {
-    eb_frame frame{};
-    frame.index = f.index();
-    frame.weight_count = uint32_t(f.weights_size());
-    std::copy(f.weights().begin(), f.weights().end(), frame.weights);
-    frame.head = {f.head().yaw(), f.head().pitch(), f.head().roll()};
-    frame.left_eye = {f.left_eye().yaw(), f.left_eye().pitch(), f.left_eye().roll()};
-    frame.right_eye = {f.right_eye().yaw(), f.right_eye().pitch(), f.right_eye().roll()};
-    std::copy(f.emotion().begin(), f.emotion().end(), frame.emotion);
-    frames.push_back(frame);
-  }
-  return frames;
-}
-
 std::string read_text(const std::string& path) {
   std::ifstream file(path);
   return std::string(std::istreambuf_iterator<char>(file), {});
@@ -97,7 +77,6 @@ int main() {
     CHECK(model.frames[i].index == i && std::fabs(model.frames[i].time_seconds - i / 60.0) < 1e-9 &&
           model.frames[i].connection == 0 && model.frames[i].weight_count == 52);
 
-  auto stub = pb::EmoBridge::NewStub(grpc::CreateChannel(sidecar.address(), grpc::InsecureChannelCredentials()));
   pb::BakeRequest request;
   request.mutable_pcm()->set_data(audio.data(), audio.size() * sizeof(int16_t));
   request.mutable_pcm()->set_encoding(pb::AUDIO_ENCODING_PCM_S16LE);
@@ -105,7 +84,7 @@ int main() {
   request.set_seed(7);
   auto* key = request.add_emotion_keyframes();
   (*key->mutable_emotion()->mutable_intensities())["happy"] = 0.6f;
-  CHECK(max_difference(model.frames, bake_direct(*stub, request)) == 0.0);
+  CHECK(max_difference(model.frames, bake_direct(sidecar.address(), request)) == 0.0);
 
   // --- emotion keyframes (ABI 4): angry from 1 s over 0.3 s, neutral at once from 2 s; the sidecar's own
   // Bake of the same keyframes gives the same frames, and the emotion follows the keys
@@ -124,7 +103,7 @@ int main() {
     update->set_time_seconds(k.time_seconds);
     update->set_transition_seconds(k.transition_seconds);
   }
-  CHECK(max_difference(turns.frames, bake_direct(*stub, request)) == 0.0);
+  CHECK(max_difference(turns.frames, bake_direct(sidecar.address(), request)) == 0.0);
   const eb_frame &before = turns.frames[50], &during = turns.frames[110], &after = turns.frames[150];  // 60 fps
   std::printf("keyframes: happy/angry at 0.83 s %.2f/%.2f, 1.83 s %.2f/%.2f, 2.5 s %.2f/%.2f\n", before.emotion[0],
               before.emotion[2], during.emotion[0], during.emotion[2], after.emotion[0], after.emotion[2]);

@@ -11,7 +11,10 @@
 #include <thread>
 #include <vector>
 
+#include "emobridge/v1/emobridge.grpc.pb.h"
 #include "testkit.h"
+
+namespace pb = emobridge::v1;
 
 using namespace testkit;
 
@@ -152,6 +155,34 @@ int main() {
   CHECK_RC(eb_clip_close(clip), EB_ERR_CLOSED);
   CHECK_RC(eb_clip_sample(clip, 1.0, &frame), EB_ERR_CLOSED);
   CHECK_RC(eb_clip_sample(reinterpret_cast<eb_clip*>(client), 1.0, &frame), EB_ERR_INVALID_HANDLE);
+
+  // --- a valence/arousal change goes as the point and the sidecar maps it: the frames equal its own Bake of a
+  // neutral start and that keyframe
+  CHECK_RC(eb_clip_open_s16(client, &config, audio.data(), audio.size(), &clip), EB_OK);
+  CHECK_RC(eb_clip_set_valence_arousal(clip, -0.8f, 0.6f, 0.0f, 2.0), EB_OK);
+  CHECK_RC(eb_clip_set_valence_arousal(clip, 1.5f, 0.0f, 0.0f, 2.0), EB_ERR_INVALID_ARGUMENT);
+  CHECK_RC(eb_clip_set_valence_arousal(clip, 0.0f, 0.0f, 0.0f, -2.0), EB_ERR_INVALID_ARGUMENT);
+  CHECK_RC(eb_clip_wait(clip, 1, 60000), EB_OK);
+  pb::BakeRequest request;
+  request.mutable_pcm()->set_data(audio.data(), audio.size() * sizeof(int16_t));
+  request.mutable_pcm()->set_encoding(pb::AUDIO_ENCODING_PCM_S16LE);
+  request.mutable_pcm()->set_sample_rate(rate);
+  request.set_seed(7);
+  auto* start = request.add_emotion_keyframes();
+  start->mutable_emotion();  // neutral
+  start->set_time_seconds(0.0);
+  start->set_transition_seconds(0.0f);
+  auto* point = request.add_emotion_keyframes();
+  point->mutable_emotion()->set_valence(-0.8f);
+  point->mutable_emotion()->set_arousal(0.6f);
+  point->set_time_seconds(2.0);
+  point->set_transition_seconds(0.0f);
+  const std::vector<eb_frame> mapped = frames_of(clip);
+  CHECK(max_difference(mapped, bake_direct(sidecar.address(), request)) == 0.0);
+  std::printf("valence -0.8 arousal 0.6 at 2.0 s: frame 119 angry %.3f, frame 121 angry %.3f\n", mapped[119].emotion[2],
+              mapped[121].emotion[2]);
+  CHECK(mapped[119].emotion[2] == 0.0f && mapped[121].emotion[2] > 0.1f);
+  CHECK_RC(eb_clip_close(clip), EB_OK);
 
   // --- threads changing, sampling, copying and asking at once, then the clip closed under them: every call
   // returns EB_OK, EB_NO_FRAME or EB_ERR_CLOSED (the sanitizer builds check the rest)

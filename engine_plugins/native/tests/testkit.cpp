@@ -202,4 +202,24 @@ double max_difference(const std::vector<eb_frame>& a, const std::vector<eb_frame
   return worst;
 }
 
+std::vector<eb_frame> bake_direct(const std::string& address, const emobridge::v1::BakeRequest& request) {
+  auto stub = emobridge::v1::EmoBridge::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  emobridge::v1::BakeResponse reply;
+  grpc::ClientContext context;
+  CHECK(stub->Bake(&context, request, &reply).ok());
+  std::vector<eb_frame> frames;
+  for (const emobridge::v1::Frame& f : reply.animation().frames()) {
+    eb_frame frame{};
+    frame.index = f.index();
+    frame.weight_count = uint32_t(f.weights_size());
+    std::copy(f.weights().begin(), f.weights().end(), frame.weights);
+    frame.head = {f.head().yaw(), f.head().pitch(), f.head().roll()};
+    frame.left_eye = {f.left_eye().yaw(), f.left_eye().pitch(), f.left_eye().roll()};
+    frame.right_eye = {f.right_eye().yaw(), f.right_eye().pitch(), f.right_eye().roll()};
+    std::copy(f.emotion().begin(), f.emotion().end(), frame.emotion);
+    frames.push_back(frame);
+  }
+  return frames;
+}
+
 }  // namespace testkit

@@ -10,6 +10,10 @@
 
 #include "emobridge.h"
 
+namespace emobridge::v1 {
+class BakeRequest;
+}
+
 #define CHECK(cond)                                                                                     \
   do {                                                                                                  \
     if (!(cond)) {                                                                                      \
@@ -69,5 +73,7 @@ std::string error_of(eb_stream* stream);
 // Largest difference between two frame sequences of equal length (weights, rotations, emotion); they must
 // have the same indices and weight counts.
 double max_difference(const std::vector<eb_frame>& a, const std::vector<eb_frame>& b);
+// The sidecar's own reply to `request` through the generated stub (not the library), as eb_frames.
+std::vector<eb_frame> bake_direct(const std::string& address, const emobridge::v1::BakeRequest& request);
 
 }  // namespace testkit

@@ -128,9 +128,14 @@ namespace EmoBridge
             lock (gate)
             {
                 ClipHandle handle = Open();
-                using (var args = new EmotionArgs(change.Target, settings.Tables))
-                    NativeMethods.Check(NativeMethods.eb_clip_set_emotion_at(handle, (IntPtr*)args.Names, (float*)args.Values, args.Count,
-                                                                             change.TransitionSeconds, Math.Max(0.0, clipSeconds)), "emotion change");
+                double at = Math.Max(0.0, clipSeconds);
+                if (change.HasValenceArousal)  // the point, mapped by the sidecar as for streams
+                    NativeMethods.Check(NativeMethods.eb_clip_set_valence_arousal(handle, change.Valence, change.Arousal, change.TransitionSeconds, at),
+                                        "valence/arousal change");
+                else
+                    using (var args = new EmotionArgs(change.Target, settings.Tables))
+                        NativeMethods.Check(NativeMethods.eb_clip_set_emotion_at(handle, (IntPtr*)args.Names, (float*)args.Values, args.Count,
+                                                                                 change.TransitionSeconds, at), "emotion change");
                 return WaitFor(handle, Status().Changes);
             }
         }

@@ -158,6 +158,7 @@ namespace EmoBridge
         [DllImport(Lib)] public static extern int eb_clip_open_s16(ClientHandle client, ref BakeConfig config, short* samples, UIntPtr frameCount, out IntPtr clip);
         [DllImport(Lib)] public static extern int eb_clip_open_f32(ClientHandle client, ref BakeConfig config, float* samples, UIntPtr frameCount, out IntPtr clip);
         [DllImport(Lib)] public static extern int eb_clip_set_emotion_at(ClipHandle clip, IntPtr* names, float* values, uint count, float transitionSeconds, double timeSeconds);
+        [DllImport(Lib)] public static extern int eb_clip_set_valence_arousal(ClipHandle clip, float valence, float arousal, float transitionSeconds, double timeSeconds);
         [DllImport(Lib)] public static extern int eb_clip_sample(ClipHandle clip, double timeSeconds, out Frame frame);
         [DllImport(Lib)] public static extern int eb_clip_frames(ClipHandle clip, Frame* frames, UIntPtr capacity, out UIntPtr count, out ulong version);
         [DllImport(Lib)] public static extern int eb_clip_wait(ClipHandle clip, uint changes, uint timeoutMs);

@@ -193,6 +193,15 @@ namespace EmoBridge.Tests
                 Assert.AreEqual("model", track.Latest.Route, "eb_clip_status lines up");
                 Assert.AreEqual(4.0, track.Latest.DurationSeconds, 1e-3);
 
+                // A valence/arousal target goes to the clip as the point; the sidecar's mapping equals the C# one.
+                pending.Clear();
+                playhead = 3.6;
+                emotion.SetValenceArousal(-0.8f, 0.6f, 0f);
+                Task.WaitAll(pending.ToArray());
+                for (int e = 0; e < t.Emotions.Count; e++)
+                    Assert.AreEqual(emotion.Target[e], track.Latest.Frames[239].Emotion[e], 1e-4, "valence/arousal mapped by the sidecar");
+                Assert.AreEqual(1f, track.Latest.Frames[215].Emotion[happy], 1e-3, "before 3.6 s still the last change");
+
                 // A change at a negative clip time is taken at 0 s; Dispose keeps the last bake read and refuses changes.
                 track.Change(new EmotionChange(null, 0f), -1.0).Wait();
                 Assert.IsNull(track.Error);

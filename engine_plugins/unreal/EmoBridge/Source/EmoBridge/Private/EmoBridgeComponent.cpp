@@ -199,11 +199,6 @@ bool UEmoBridgeComponent::OpenClip(const TArray<uint8>& Pcm16, uint32 SampleRate
 		return false;
 	}
 	Runtime->CloseStream();
-	if (bEmotionIsValenceArousal)
-	{
-		UE_LOG(LogEmoBridge, Warning, TEXT("EmoBridge [%s]: a baked clip starts neutral: valence/arousal targets are streamed only"),
-			*SubjectName.ToString());
-	}
 	eb_bake_config Config;
 	eb_bake_config_init(&Config);
 	Config.sample_rate = SampleRate;
@@ -218,6 +213,12 @@ bool UEmoBridgeComponent::OpenClip(const TArray<uint8>& Pcm16, uint32 SampleRate
 	const size_t Frames = size_t(Pcm16.Num()) / (2 * size_t(NumChannels));
 	if (!Check(Runtime->Baked.Open(Runtime->Client, Config, reinterpret_cast<const int16_t*>(Pcm16.GetData()), Frames),
 			TEXT("open clip")))
+	{
+		return false;
+	}
+	// A valence/arousal emotion goes to the sidecar as the point, as a cut at 0 s: the same as starting from it.
+	if (bEmotionIsValenceArousal
+		&& !Check(Runtime->Baked.SetValenceArousal(EmotionValence, EmotionArousal, 0.f, 0.0), TEXT("set valence/arousal")))
 	{
 		return false;
 	}
@@ -344,10 +345,10 @@ bool UEmoBridgeComponent::SetValenceArousal(float Valence, float Arousal, float 
 	bEmotionIsValenceArousal = true;
 	EmotionValence = Valence;
 	EmotionArousal = Arousal;
-	if (Runtime && Runtime->Baked.IsOpen())
+	if (Runtime && Runtime->Baked.IsOpen())  // a key where the clip is now heard, and a new bake
 	{
-		LastError = TEXT("a baked clip (bBakeWholeClip) takes emotion by name (SetEmotion*), not valence/arousal; it applies from the next streamed line");
-		return false;
+		const double Elapsed = FPlatformTime::Seconds() - Runtime->ClipStart;
+		return Check(Runtime->Baked.SetValenceArousal(Valence, Arousal, TransitionSeconds, Elapsed), TEXT("set valence/arousal"));
 	}
 	if (!Runtime || !Runtime->Stream)
 	{

@@ -166,6 +166,12 @@ class ClipPlayer {
     return eb_clip_set_emotion_at(clip_, names, values, count, transition_seconds, std::max(0.0, elapsed));
   }
 
+  // As SetEmotion, to a valence/arousal point the sidecar maps.
+  int32_t SetValenceArousal(float valence, float arousal, float transition_seconds, double elapsed) {
+    if (!clip_) return EB_ERR_STATE;
+    return eb_clip_set_valence_arousal(clip_, valence, arousal, transition_seconds, std::max(0.0, elapsed));
+  }
+
   // Why the latest bake failed ("" if it did not).
   std::string Error() const {
     char text[512] = "";

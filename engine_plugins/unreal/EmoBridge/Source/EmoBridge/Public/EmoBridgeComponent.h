@@ -59,7 +59,7 @@ public:
 
 	/** Speak(): bake the whole clip instead of streaming it, and bake it again at each SetEmotion*, so an emotion
 	 *  change lands where it is heard (streamed, it lands up to AudioLeadSeconds later). The face starts once the
-	 *  first bake is back (a few ms per second of audio). Valence/arousal targets are streamed only. */
+	 *  first bake is back (a few ms per second of audio). */
 	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "EmoBridge")
 	bool bBakeWholeClip = false;
 
