@@ -29,22 +29,19 @@ std::vector<eb_frame> bake_s16(eb_client* client, const eb_bake_config& config, 
   return frames;
 }
 
-std::vector<eb_frame> frames_of(eb_clip* clip, uint64_t* version = nullptr) {
-  eb_clip_status status{};
-  status.struct_size = sizeof status;
-  CHECK_RC(eb_clip_get_status(clip, &status), EB_OK);
-  std::vector<eb_frame> frames(status.frame_count);
-  size_t count = 0;
-  CHECK_RC(eb_clip_frames(clip, frames.data(), frames.size(), &count, version), EB_OK);
-  CHECK(count == frames.size());
-  return frames;
-}
-
 eb_clip_status status_of(eb_clip* clip) {
   eb_clip_status status{};
   status.struct_size = sizeof status;
   CHECK_RC(eb_clip_get_status(clip, &status), EB_OK);
   return status;
+}
+
+std::vector<eb_frame> frames_of(eb_clip* clip, uint64_t* version = nullptr) {
+  std::vector<eb_frame> frames(status_of(clip).frame_count);
+  size_t count = 0;
+  CHECK_RC(eb_clip_frames(clip, frames.data(), frames.size(), &count, version), EB_OK);
+  CHECK(count == frames.size());
+  return frames;
 }
 
 std::vector<eb_frame> head(const std::vector<eb_frame>& frames, size_t n) {

@@ -83,13 +83,20 @@ struct Change {
   double at = 0.0;
 };
 
+// The WAV's samples and a client of `address`, or false after saying why.
+bool open_wav_and_client(const char* address, const char* wav, std::vector<int16_t>* samples, uint32_t* rate,
+                         uint32_t* channels, eb_client** client) {
+  if (!read_wav(wav, samples, rate, channels)) return std::fprintf(stderr, "glue_check: bad wav %s\n", wav), false;
+  int32_t rc = eb_client_connect(address, 10000, client);
+  return rc == EB_OK || (fail("connect", rc), false);
+}
+
 int clip(const char* address, const char* wav, const std::vector<Change>& changes) {
   std::vector<int16_t> samples;
   uint32_t rate = 0, channels = 0;
-  if (!read_wav(wav, &samples, &rate, &channels)) return std::fprintf(stderr, "glue_check: bad wav %s\n", wav), 1;
   eb_client* client = nullptr;
-  int32_t rc = eb_client_connect(address, 10000, &client);
-  if (rc != EB_OK) return fail("connect", rc);
+  if (!open_wav_and_client(address, wav, &samples, &rate, &channels, &client)) return 1;
+  int32_t rc = EB_OK;
   eb_bake_config config;
   eb_bake_config_init(&config);
   config.sample_rate = rate;
@@ -123,10 +130,9 @@ int clip(const char* address, const char* wav, const std::vector<Change>& change
 int stream(const char* address, const char* wav, const char* emotion) {
   std::vector<int16_t> samples;
   uint32_t rate = 0, channels = 0;
-  if (!read_wav(wav, &samples, &rate, &channels)) return std::fprintf(stderr, "glue_check: bad wav %s\n", wav), 1;
   eb_client* client = nullptr;
-  int32_t rc = eb_client_connect(address, 10000, &client);
-  if (rc != EB_OK) return fail("connect", rc);
+  if (!open_wav_and_client(address, wav, &samples, &rate, &channels, &client)) return 1;
+  int32_t rc = EB_OK;
   eb_stream_config config;
   eb_stream_config_init(&config);
   config.sample_rate = rate;

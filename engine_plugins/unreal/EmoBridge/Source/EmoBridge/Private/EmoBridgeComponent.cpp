@@ -53,6 +53,24 @@ struct FEmoBridgeRuntime
 	}
 };
 
+namespace
+{
+// The fields a stream's and a bake's config share (eb_stream_config, eb_bake_config), from the component's properties.
+template <class TConfig>
+void FillSharedConfig(TConfig& Config, uint32 SampleRate, uint32 NumChannels, float Fps, int64 Seed, float MouthPreservation,
+	const FEmoBridgeEmotionArrays& Initial)
+{
+	Config.sample_rate = SampleRate;
+	Config.channels = NumChannels;
+	Config.fps = Fps;
+	Config.seed = uint64(Seed);
+	Config.mouth_preservation = MouthPreservation;
+	Config.emotion_names = Initial.Names.GetData();
+	Config.emotion_values = Initial.Values.GetData();
+	Config.emotion_count = Initial.Num();
+}
+}  // namespace
+
 UEmoBridgeComponent::UEmoBridgeComponent()
 {
 	PrimaryComponentTick.bCanEverTick = true;
@@ -109,17 +127,10 @@ bool UEmoBridgeComponent::OpenStream(uint32 SampleRate, uint32 NumChannels, bool
 	Runtime->CloseStream();
 	eb_stream_config Config;
 	eb_stream_config_init(&Config);
-	Config.sample_rate = SampleRate;
-	Config.channels = NumChannels;
-	Config.fps = Fps;
-	Config.seed = uint64(Seed);
-	Config.mouth_preservation = MouthPreservation;
-	Config.frame_queue_capacity = 1024;
 	// The initial emotion is copied by eb_stream_open, so the temporaries below may go afterwards.
 	const FEmoBridgeEmotionArrays Initial(Emotion);
-	Config.emotion_names = Initial.Names.GetData();
-	Config.emotion_values = Initial.Values.GetData();
-	Config.emotion_count = Initial.Num();
+	FillSharedConfig(Config, SampleRate, NumChannels, Fps, Seed, MouthPreservation, Initial);
+	Config.frame_queue_capacity = 1024;
 	if (!Check(eb_stream_open(Runtime->Client, &Config, &Runtime->Stream), TEXT("open stream")))
 	{
 		return false;
@@ -201,15 +212,8 @@ bool UEmoBridgeComponent::OpenClip(const TArray<uint8>& Pcm16, uint32 SampleRate
 	Runtime->CloseStream();
 	eb_bake_config Config;
 	eb_bake_config_init(&Config);
-	Config.sample_rate = SampleRate;
-	Config.channels = NumChannels;
-	Config.fps = Fps;
-	Config.seed = uint64(Seed);
-	Config.mouth_preservation = MouthPreservation;
 	const FEmoBridgeEmotionArrays Initial(Emotion);  // copied by the open
-	Config.emotion_names = Initial.Names.GetData();
-	Config.emotion_values = Initial.Values.GetData();
-	Config.emotion_count = Initial.Num();
+	FillSharedConfig(Config, SampleRate, NumChannels, Fps, Seed, MouthPreservation, Initial);
 	const size_t Frames = size_t(Pcm16.Num()) / (2 * size_t(NumChannels));
 	if (!Check(Runtime->Baked.Open(Runtime->Client, Config, reinterpret_cast<const int16_t*>(Pcm16.GetData()), Frames),
 			TEXT("open clip")))
