@@ -1,5 +1,6 @@
 """The Unreal plugin's non-UE parts: EmoBridgeGlue.h (compiled with g++ here, no engine), the plugin descriptor and
-build rules, and a static check that the UE glue calls only what emobridge.h declares. With the native core built
+build rules, a static check that the UE glue calls only what emobridge.h declares, and a type check of the component
+against a stand-in for the engine's headers. With the native core built
 (build/engine_plugins/native/libemobridge.so), the glue also streams through it against a real sidecar and must
 produce exactly the curves the sidecar's Live Link Face packets carry for the same stream."""
 
@@ -66,6 +67,39 @@ def test_ue_glue_calls_only_the_c_abi():
         assert not re.search(r"#include\s*[<\"](grpc|google/protobuf)", text), f"{path.name} reaches past the C ABI"
         used |= set(re.findall(r"\b(eb_\w+)\s*\(", text))
     assert used and used <= declared, used - declared
+
+
+# The engine headers the runtime module's component and Blueprint library include, each a stand-in here.
+STAND_IN_HEADERS = ("CoreMinimal.h", "Components/ActorComponent.h", "Components/AudioComponent.h", "AudioCaptureCore.h",
+                    "Kismet/GameplayStatics.h", "Kismet/BlueprintFunctionLibrary.h", "Sound/SoundWave.h",
+                    "Modules/ModuleManager.h", "ILiveLinkSource.h", "LiveLinkTypes.h", "Misc/QualifiedFrameTime.h",
+                    "Containers/Array.h", "Containers/Map.h", "Containers/StringConv.h", "UObject/NameTypes.h",
+                    "GameFramework/Actor.h")
+# Each UCLASS's .generated.h gives its GENERATED_BODY(), with the Super its base class is, as the engine's does.
+GENERATED = {"EmoBridgeComponent.generated.h": "UActorComponent",
+             "EmoBridgeBlueprintLibrary.generated.h": "UBlueprintFunctionLibrary"}
+
+
+def test_component_type_checks_against_an_engine_stand_in(tmp_path):
+    """EmoBridgeComponent.cpp and EmoBridgeBlueprintLibrary.cpp compile (g++ -fsyntax-only) against
+    tests/standin/UnrealStandIn.h: the UE code agrees with its own headers, emobridge.h and EmoBridgeGlue.h. The
+    stand-in is written from the plugin's own calls, so this does not check Unreal's API itself."""
+    if harness.compiler() is None:
+        pytest.skip("no C++ compiler (g++)")
+    stand_in = harness.UNREAL / "tests" / "standin"
+    for header in STAND_IN_HEADERS:
+        (tmp_path / header).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / header).write_text('#include "UnrealStandIn.h"\n')
+    for header, base in GENERATED.items():
+        (tmp_path / header).write_text('#include "UnrealStandIn.h"\n#undef GENERATED_BODY\n'
+                                       f"#define GENERATED_BODY() public: using Super = {base}; private:\n")
+    module = PLUGIN / "Source" / "EmoBridge"
+    run = subprocess.run([harness.compiler(), "-std=c++17", "-fsyntax-only", "-Wall", "-Werror", f"-I{tmp_path}",
+                          f"-I{stand_in}", f"-I{module / 'Public'}", f"-I{module / 'Private'}",
+                          f"-I{harness.NATIVE_INCLUDE}", str(module / "Private" / "EmoBridgeComponent.cpp"),
+                          str(module / "Private" / "EmoBridgeBlueprintLibrary.cpp")],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-4000:]
 
 
 def _glue_check(tmp_path):
