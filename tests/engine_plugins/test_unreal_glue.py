@@ -74,30 +74,35 @@ STAND_IN_HEADERS = ("CoreMinimal.h", "Components/ActorComponent.h", "Components/
                     "Kismet/GameplayStatics.h", "Kismet/BlueprintFunctionLibrary.h", "Sound/SoundWave.h",
                     "Modules/ModuleManager.h", "ILiveLinkSource.h", "LiveLinkTypes.h", "Misc/QualifiedFrameTime.h",
                     "Containers/Array.h", "Containers/Map.h", "Containers/StringConv.h", "UObject/NameTypes.h",
-                    "GameFramework/Actor.h")
-# Each UCLASS's .generated.h gives its GENERATED_BODY(), with the Super its base class is, as the engine's does.
-GENERATED = {"EmoBridgeComponent.generated.h": "UActorComponent",
-             "EmoBridgeBlueprintLibrary.generated.h": "UBlueprintFunctionLibrary"}
+                    "GameFramework/Actor.h", "Animation/AnimData/IAnimationDataController.h",
+                    "Animation/AnimSequence.h", "AssetRegistry/AssetRegistryModule.h", "Misc/Paths.h",
+                    "UObject/Package.h")
+# Each .generated.h gives its classes' GENERATED_BODY(), as the engine's does: with the Super a UCLASS that uses it
+# derives from (the editor's header also holds a USTRUCT, so it declares none).
+GENERATED = {"EmoBridgeComponent.generated.h": "using Super = UActorComponent; private:",
+             "EmoBridgeBlueprintLibrary.generated.h": "using Super = UBlueprintFunctionLibrary; private:",
+             "EmoBridgeBakeLibrary.generated.h": ""}
 
 
 def test_component_type_checks_against_an_engine_stand_in(tmp_path):
-    """EmoBridgeComponent.cpp and EmoBridgeBlueprintLibrary.cpp compile (g++ -fsyntax-only) against
-    tests/standin/UnrealStandIn.h: the UE code agrees with its own headers, emobridge.h and EmoBridgeGlue.h. The
-    stand-in is written from the plugin's own calls, so this does not check Unreal's API itself."""
+    """EmoBridgeComponent.cpp, EmoBridgeBlueprintLibrary.cpp and the editor's EmoBridgeBakeLibrary.cpp compile
+    (g++ -fsyntax-only) against tests/standin/UnrealStandIn.h: the UE code agrees with its own headers, emobridge.h
+    and EmoBridgeGlue.h. The stand-in is written from the plugin's own calls, so this does not check Unreal's API."""
     if harness.compiler() is None:
         pytest.skip("no C++ compiler (g++)")
     stand_in = harness.UNREAL / "tests" / "standin"
     for header in STAND_IN_HEADERS:
         (tmp_path / header).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / header).write_text('#include "UnrealStandIn.h"\n')
-    for header, base in GENERATED.items():
-        (tmp_path / header).write_text('#include "UnrealStandIn.h"\n#undef GENERATED_BODY\n'
-                                       f"#define GENERATED_BODY() public: using Super = {base}; private:\n")
-    module = PLUGIN / "Source" / "EmoBridge"
+    for header, body in GENERATED.items():
+        (tmp_path / header).write_text(f'#include "UnrealStandIn.h"\n#undef GENERATED_BODY\n'
+                                       f"#define GENERATED_BODY() public: {body}\n")
+    module, editor = PLUGIN / "Source" / "EmoBridge", PLUGIN / "Source" / "EmoBridgeEditor"
     run = subprocess.run([harness.compiler(), "-std=c++17", "-fsyntax-only", "-Wall", "-Werror", f"-I{tmp_path}",
-                          f"-I{stand_in}", f"-I{module / 'Public'}", f"-I{module / 'Private'}",
+                          f"-I{stand_in}", f"-I{module / 'Public'}", f"-I{module / 'Private'}", f"-I{editor / 'Public'}",
                           f"-I{harness.NATIVE_INCLUDE}", str(module / "Private" / "EmoBridgeComponent.cpp"),
-                          str(module / "Private" / "EmoBridgeBlueprintLibrary.cpp")],
+                          str(module / "Private" / "EmoBridgeBlueprintLibrary.cpp"),
+                          str(editor / "Private" / "EmoBridgeBakeLibrary.cpp")],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-4000:]
 

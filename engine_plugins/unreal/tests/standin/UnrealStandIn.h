@@ -1,6 +1,6 @@
-// UnrealStandIn.h - a signatures-only stand-in for the few Unreal Engine types the plugin's runtime module uses,
-// so tests/engine_plugins/test_unreal_glue.py can type-check EmoBridgeComponent.cpp and
-// EmoBridgeBlueprintLibrary.cpp with g++ (-fsyntax-only) where no engine is installed.
+// UnrealStandIn.h - a signatures-only stand-in for the few Unreal Engine types the plugin uses, so
+// tests/engine_plugins/test_unreal_glue.py can type-check EmoBridgeComponent.cpp, EmoBridgeBlueprintLibrary.cpp
+// and the editor's EmoBridgeBakeLibrary.cpp with g++ (-fsyntax-only) where no engine is installed.
 //
 // What it catches: our own code disagreeing with itself -- the component against its header, the C ABI
 // (emobridge.h), the engine-free glue (EmoBridgeGlue.h) and the emotion arrays; typos; wrong argument counts.
@@ -35,6 +35,9 @@ using TCHAR = char;
 #define UTF8_TO_TCHAR(x) (x)
 #define TCHAR_TO_UTF8(x) (x)
 #define EMOBRIDGE_API
+#define EMOBRIDGEEDITOR_API
+#define IMPLEMENT_MODULE(Impl, Name)
+#define NSLOCTEXT(Namespace, Key, Text) FText()
 #define UCLASS(...)
 #define USTRUCT(...)
 #define UPROPERTY(...)
@@ -92,6 +95,8 @@ class TArray {
   void Add(const T& item) { items_.push_back(item); }
   template <class... A>
   T& Emplace_GetRef(A&&... a) { return items_.emplace_back(std::forward<A>(a)...); }
+  template <class... A>
+  void Emplace(A&&... a) { items_.emplace_back(std::forward<A>(a)...); }
   void Reserve(int32 n) { items_.reserve(size_t(n)); }
   void Reset() { items_.clear(); }
   void SetNum(int32 n) { items_.resize(size_t(n)); }
@@ -138,6 +143,7 @@ class FString {
   FString() = default;
   FString(const TCHAR* text) : text_(text) {}
   const TCHAR* operator*() const { return text_.c_str(); }
+  FString operator+(const TCHAR* more) const { return FString((text_ + more).c_str()); }
   template <class... A>
   static FString Printf(const TCHAR* format, A... args) {
     char buffer[1024];
@@ -233,6 +239,50 @@ class UActorComponent : public UObject {
 };
 
 class UBlueprintFunctionLibrary : public UObject {};
+
+// --- the editor bake: packages, animation sequences, their data controller --------------------------------------
+enum EObjectFlags { RF_Public = 1, RF_Standalone = 2 };
+inline EObjectFlags operator|(EObjectFlags a, EObjectFlags b) { return EObjectFlags(int(a) | int(b)); }
+class UPackage : public UObject {};
+inline UPackage* CreatePackage(const TCHAR* PackageName) { return nullptr; }
+template <class T>
+T* NewObject(UObject* Outer, const TCHAR* Name, EObjectFlags Flags) { return nullptr; }
+struct FPaths {
+  static FString Combine(const FString& A, const FString& B) { return A; }
+};
+class USkeleton : public UObject {};
+struct FRichCurveKey {
+  FRichCurveKey(float Time, float Value) {}
+};
+enum class ERawCurveTrackTypes { RCT_Float };
+struct FAnimationCurveIdentifier {
+  FAnimationCurveIdentifier(FName Name, ERawCurveTrackTypes Type) {}
+};
+class IAnimationDataController {
+ public:
+  void OpenBracket(const FText& Description) {}
+  void CloseBracket() {}
+  void InitializeModel() {}
+  void SetFrameRate(FFrameRate Rate) {}
+  void SetNumberOfFrames(FFrameNumber Frames) {}
+  bool AddCurve(const FAnimationCurveIdentifier& Curve) { return true; }
+  bool SetCurveKeys(const FAnimationCurveIdentifier& Curve, const TArray<FRichCurveKey>& Keys) { return true; }
+  void NotifyPopulated() {}
+};
+class UAnimSequence : public UObject {
+ public:
+  void SetSkeleton(USkeleton* Skeleton) {}
+  IAnimationDataController& GetController() { return controller_; }
+  void MarkPackageDirty() {}
+  FString GetPathName() const { return FString(); }
+
+ private:
+  IAnimationDataController controller_;
+};
+struct FAssetRegistryModule {
+  static void AssetCreated(UObject* Asset) {}
+};
+class FDefaultModuleImpl {};
 
 class USoundBase : public UObject {};
 class USoundWave : public USoundBase {
