@@ -65,6 +65,10 @@ namespace EmoBridge
         bool disposed;
         BakeResult latest;      // the frames of bake `latestVersion`, copied out once
         ulong latestVersion;
+        // Start/Change tasks not done yet, by the number of changes a bake must hold to finish them. One pool thread
+        // (Watch) waits for all of them, so a script changing the emotion every frame does not tie up a thread each.
+        readonly List<KeyValuePair<uint, TaskCompletionSource<bool>>> waiting = new List<KeyValuePair<uint, TaskCompletionSource<bool>>>();
+        bool watching;
 
         /// <summary>Bakes <paramref name="samples"/> (interleaved, -1..1) through <paramref name="client"/>;
         /// <paramref name="settings"/> holds everything but the changes. Nothing is sent before <see cref="Start"/>.</summary>
@@ -118,7 +122,11 @@ namespace EmoBridge
         /// <summary>Starts the first bake; the task completes when it is back (or failed: see <see cref="Error"/>).</summary>
         public Task Start()
         {
-            lock (gate) return WaitFor(Open(), 0);
+            lock (gate)
+            {
+                Open();
+                return WaitFor(0);
+            }
         }
 
         /// <summary>Adds <paramref name="change"/> as a key at <paramref name="clipSeconds"/> and bakes again; the
@@ -136,7 +144,7 @@ namespace EmoBridge
                     using (var args = new EmotionArgs(change.Target, settings.Tables))
                         NativeMethods.Check(NativeMethods.eb_clip_set_emotion_at(handle, (IntPtr*)args.Names, (float*)args.Values, args.Count,
                                                                                  change.TransitionSeconds, at), "emotion change");
-                return WaitFor(handle, Status().Changes);
+                return WaitFor(Status().Changes);
             }
         }
 
@@ -148,6 +156,7 @@ namespace EmoBridge
                 if (clip != null) clip.Dispose();
                 clip = null;
                 disposed = true;
+                Release(uint.MaxValue);
             }
         }
 
@@ -164,11 +173,57 @@ namespace EmoBridge
             return status;
         }
 
-        Task WaitFor(ClipHandle handle, uint changes)
+        Task WaitFor(uint changes)  // under gate
         {
-            // The outcome is read from Latest and Error; a closed clip simply ends the wait.
-            uint timeout = (uint)Math.Max(1, settings.TimeoutMs);
-            return Task.Run(() => { NativeMethods.eb_clip_wait(handle, changes, timeout); });
+            // Continuations run elsewhere, not inside Release under this lock.
+            var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            waiting.Add(new KeyValuePair<uint, TaskCompletionSource<bool>>(changes, done));
+            if (!watching)
+            {
+                watching = true;
+                Task.Run((Action)Watch);
+            }
+            return done.Task;
+        }
+
+        // Waits for the bake the fewest-changes task needs, finishes every task it satisfies, and goes on until none
+        // is left. A failed bake (nothing more coming) or Dispose finishes them all: the outcome is in Latest / Error.
+        void Watch()
+        {
+            for (;;)
+            {
+                ClipHandle handle;
+                uint fewest = uint.MaxValue;
+                lock (gate)
+                {
+                    if (clip == null || waiting.Count == 0)
+                    {
+                        watching = false;
+                        return;
+                    }
+                    handle = clip;
+                    foreach (var entry in waiting) fewest = Math.Min(fewest, entry.Key);
+                }
+                NativeMethods.eb_clip_wait(handle, fewest, 200);  // bounded, so Dispose is noticed
+                lock (gate)
+                {
+                    if (clip == null) continue;
+                    NativeMethods.ClipStatus status = Status();
+                    bool idleAfterFailure = status.LastResult != NativeMethods.Ok && status.Baking == 0;
+                    if (idleAfterFailure) Release(uint.MaxValue);
+                    else if (status.Version > 0) Release(status.ChangesBaked);
+                }
+            }
+        }
+
+        void Release(uint changesBaked)  // under gate: finishes the tasks a bake with this many changes satisfies
+        {
+            for (int i = waiting.Count - 1; i >= 0; i--)
+            {
+                if (waiting[i].Key > changesBaked) continue;
+                waiting[i].Value.TrySetResult(true);
+                waiting.RemoveAt(i);
+            }
         }
     }
 

@@ -206,7 +206,13 @@ namespace EmoBridge.Tests
                 track.Change(new EmotionChange(null, 0f), -1.0).Wait();
                 Assert.IsNull(track.Error);
                 Assert.AreEqual(0f, track.Latest.Frames[0].Emotion[happy], "neutral from 0 s");
+                // 200 changes at once all finish (one watcher thread waits for them), and Dispose finishes any left.
+                var many = new List<Task>();
+                for (int i = 0; i < 200; i++) many.Add(track.Change(new EmotionChange(null, 0f), 3.9 + i * 1e-4));
+                Assert.IsTrue(Task.WaitAll(many.ToArray(), 30000), "every change's task finishes");
+                Task leftOver = track.Change(new EmotionChange(null, 0f), 3.95);
                 track.Dispose();
+                Assert.IsTrue(leftOver.Wait(5000), "Dispose finishes the tasks still waiting");
                 Assert.IsNotNull(track.Latest);
                 Assert.Throws<ObjectDisposedException>(() => track.Change(new EmotionChange(null, 0f), 1.0));
             }
