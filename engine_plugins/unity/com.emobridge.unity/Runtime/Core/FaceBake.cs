@@ -208,7 +208,13 @@ namespace EmoBridge
                 lock (gate)
                 {
                     if (clip == null) continue;
-                    NativeMethods.ClipStatus status = Status();
+                    NativeMethods.ClipStatus status;
+                    try { status = Status(); }
+                    catch (EmoBridgeException)  // its client was closed: nothing more is coming
+                    {
+                        Release(uint.MaxValue);
+                        continue;
+                    }
                     bool idleAfterFailure = status.LastResult != NativeMethods.Ok && status.Baking == 0;
                     if (idleAfterFailure) Release(uint.MaxValue);
                     else if (status.Version > 0) Release(status.ChangesBaked);

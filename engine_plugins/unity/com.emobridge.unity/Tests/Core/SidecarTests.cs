@@ -219,6 +219,21 @@ namespace EmoBridge.Tests
         }
 
         [Test]
+        public void KeyedBakeTasksFinishWhenTheirClientCloses()
+        {
+            // A connection reset closes the client under its clips: their tasks finish instead of hanging, and further
+            // changes say the clip was closed.
+            EmoBridgeClient client = Connect();
+            float[] audio = Array.ConvertAll(Hello(), x => x / 32768f);
+            var track = new KeyedBake(client, audio, 16000, 1, new BakeSettings { Seed = 7, Tables = TestData.Tables });
+            Task first = track.Start();
+            client.Dispose();
+            Assert.IsTrue(first.Wait(5000), "the task finishes");
+            var closed = Assert.Throws<EmoBridgeException>(() => track.Change(new EmotionChange(null, 0f), 1.0));
+            Assert.AreEqual(NativeMethods.ErrClosed, closed.Code);
+        }
+
+        [Test]
         public void GetInfoDescribesTheSidecar()
         {
             JsonObject info;
