@@ -228,7 +228,7 @@ typedef struct eb_clip_status {
   uint64_t version;              /* bakes back so far; 0 = none yet. A new value means new frames */
   int32_t baking;                /* 1 while a bake is in flight or due: newer frames are coming */
   int32_t last_result;           /* EB_OK, or why the latest bake failed (eb_clip_get_error); the frames of the
-                                    newest successful bake stay in use */
+                                    newest successful bake stay in use. EB_ERR_UNAVAILABLE with baking 1: retrying */
   uint32_t frame_count;          /* frames of the newest bake (0 before the first) */
   double duration_seconds;       /* length of the audio (0 before the first bake) */
   char route[16];                /* what animated the face, as eb_bake_info.route ("" before the first bake) */
@@ -381,7 +381,8 @@ EB_API int32_t eb_bake_f32(eb_client *client, const eb_bake_config *config, cons
  * during playback shows no seam.
  * One bake per clip is in flight at a time, on the clip's own thread: changes made meanwhile are all taken
  * by the next one, so a script that blends every frame costs one bake per round trip, not one per frame.
- * A bake costs the sidecar about 1/500 of the clip's length.
+ * A bake costs the sidecar about 1/500 of the clip's length. A bake that finds no sidecar (down or restarting)
+ * is retried, 100 ms after the failure doubling to 2 s, as a stream reconnects; a refused one is not.
  *
  * Typical use (a game's tick): open the clip when the line starts loading; each tick call eb_clip_sample
  * with the audio's playback time and show the frame (EB_NO_FRAME until the first bake is back); on a
@@ -419,8 +420,9 @@ EB_API int32_t eb_clip_frames(eb_clip *clip, eb_frame *out_frames, size_t capaci
                               uint64_t *out_version);
 
 /* Blocks up to timeout_ms until a bake holding at least `changes` changes is back (0 = the first bake; pass
- * eb_clip_status.changes for "every change so far"): EB_OK. EB_NO_FRAME on timeout; the failed bake's code
- * when the clip is idle after a failure. For tools and tests; a game reads eb_clip_sample each tick instead. */
+ * eb_clip_status.changes for "every change so far"): EB_OK. EB_NO_FRAME on timeout (also while a bake is being
+ * retried for want of a sidecar: eb_clip_status.last_result then says EB_ERR_UNAVAILABLE); the failed bake's code
+ * when the clip is idle after a refusal. For tools and tests; a game reads eb_clip_sample each tick instead. */
 EB_API int32_t eb_clip_wait(eb_clip *clip, uint32_t changes, uint32_t timeout_ms);
 
 /* Where the bakes stand; set out_status->struct_size = sizeof(eb_clip_status) first. */

@@ -11,6 +11,8 @@ namespace eb {
 namespace {
 
 constexpr size_t kMaxChanges = 4096;  // as a bake's emotion_keys
+// Retries of a bake that found no sidecar: as a stream's reconnect defaults, 100 ms doubling to 2 s.
+constexpr std::chrono::milliseconds kRetryInitial{100}, kRetryMax{2000};
 
 }  // namespace
 
@@ -45,6 +47,7 @@ void Clip::close() {
 
 void Clip::run() {
   std::unique_lock<std::mutex> lock(mu_);
+  std::chrono::milliseconds retry = kRetryInitial;
   for (;;) {
     changed_.wait(lock, [this] { return closed_ || wanted_; });
     if (closed_) return;
@@ -77,6 +80,16 @@ void Clip::run() {
     if (rc == EB_OK) {
       latest_ = std::move(baked);
       ++version_;
+      retry = kRetryInitial;
+    } else if (rc == EB_ERR_UNAVAILABLE) {
+      // No sidecar (down, restarting) or no reply in time: bake the same changes again after a pause, as a stream
+      // reconnects, so a clip outlives a sidecar restart. Meanwhile the bake counts as due (status.baking).
+      wanted_ = true;
+      changed_.notify_all();
+      changed_.wait_for(lock, retry, [this] { return closed_; });
+      if (closed_) return;
+      retry = std::min(retry * 2, kRetryMax);
+      continue;
     }
     changed_.notify_all();
   }

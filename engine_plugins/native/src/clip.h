@@ -1,7 +1,7 @@
 // One clip (eb_clip_*): a whole clip baked, and baked again at every emotion change, on its own thread.
 // Each change becomes an emotion key at the clip time it names, so it lands exactly where it is heard.
 // One bake is in flight at a time; changes made meanwhile are all taken by the next one. Callers read the
-// newest finished bake; a failed bake leaves it in place.
+// newest finished bake; a failed bake leaves it in place, and one that found no sidecar is retried with backoff.
 // Every public method is thread-safe; results are eb_result codes (details via eb::fail).
 #pragma once
 

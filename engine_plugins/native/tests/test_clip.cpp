@@ -224,6 +224,27 @@ int main() {
   for (auto& user : users) user.join();
   CHECK(unexpected == 0);
 
+  // --- the sidecar is killed and comes back: a change made while it is down is baked once it is up again
+  CHECK_RC(eb_clip_open_s16(client, &config, audio.data(), audio.size(), &clip), EB_OK);
+  CHECK_RC(eb_clip_wait(clip, 0, 60000), EB_OK);
+  sidecar.kill_hard();
+  CHECK_RC(eb_clip_set_emotion_at(clip, happy, full, 1, 0.0f, 1.0), EB_OK);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  status = status_of(clip);
+  CHECK(status.last_result == EB_ERR_UNAVAILABLE && status.baking == 1 && status.version == 1);
+  CHECK_RC(eb_clip_sample(clip, 2.0, &frame), EB_OK);  // the last good bake stays in use
+  CHECK(frame.emotion[0] == 0.0f);
+  double down = now();
+  sidecar.start();
+  CHECK_RC(eb_clip_wait(clip, 1, 60000), EB_OK);
+  status = status_of(clip);
+  std::printf("sidecar restart: the change was baked %.1f s after the restart began, %u bakes\n", now() - down,
+              status.bakes_started);
+  CHECK(status.last_result == EB_OK && status.changes_baked == 1);
+  CHECK_RC(eb_clip_sample(clip, 2.0, &frame), EB_OK);
+  CHECK(frame.emotion[0] == 1.0f);
+  CHECK_RC(eb_clip_close(clip), EB_OK);
+
   // --- closing with a bake in flight returns promptly; closing the client closes its clips
   std::vector<int16_t> long_audio;
   for (int i = 0; i < 15; ++i) long_audio.insert(long_audio.end(), audio.begin(), audio.end());  // 60 s

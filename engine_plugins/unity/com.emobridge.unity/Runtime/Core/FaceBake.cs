@@ -97,8 +97,9 @@ namespace EmoBridge
             }
         }
 
-        /// <summary>Why the newest bake failed (null when it did not); the frames of the last good one stay in
-        /// <see cref="Latest"/>.</summary>
+        /// <summary>Why the newest bake failed, once no other is coming (null when it did not, or while a bake is
+        /// still due: one that found no sidecar is retried as a stream reconnects); the frames of the last good one
+        /// stay in <see cref="Latest"/>.</summary>
         public Exception Error
         {
             get
@@ -106,8 +107,9 @@ namespace EmoBridge
                 lock (gate)
                 {
                     if (clip == null) return null;
-                    int result = Status().LastResult;
-                    if (result == NativeMethods.Ok) return null;
+                    NativeMethods.ClipStatus status = Status();
+                    int result = status.LastResult;
+                    if (result == NativeMethods.Ok || status.Baking != 0) return null;
                     var buffer = new byte[1024];
                     UIntPtr length;
                     NativeMethods.eb_clip_get_error(clip, buffer, (UIntPtr)buffer.Length, out length);

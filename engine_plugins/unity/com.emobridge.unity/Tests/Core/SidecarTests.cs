@@ -234,6 +234,23 @@ namespace EmoBridge.Tests
         }
 
         [Test]
+        public void KeyedBakeRetriesWhileNoSidecarAnswers()
+        {
+            // A sidecar that is down (or restarting) is not an error yet: the bake is retried as a stream reconnects.
+            using (var client = new EmoBridgeClient("127.0.0.1:1"))  // nothing listens there; the client connects lazily
+            {
+                var track = new KeyedBake(client, new float[16000], 16000, 1, new BakeSettings { Tables = TestData.Tables, TimeoutMs = 2000 });
+                Task first = track.Start();
+                System.Threading.Thread.Sleep(1000);
+                Assert.IsNull(track.Error, "retried, not failed");
+                Assert.GreaterOrEqual(track.Bakes, 2);
+                Assert.IsFalse(first.IsCompleted);
+                track.Dispose();
+                Assert.IsTrue(first.Wait(5000), "Dispose finishes the task");
+            }
+        }
+
+        [Test]
         public void GetInfoDescribesTheSidecar()
         {
             JsonObject info;

@@ -146,8 +146,9 @@ class ClipPlayer {
   }
   bool IsOpen() const { return clip_ != nullptr; }
 
-  // The frame for `elapsed` seconds into the clip (kFrame, in *out); kWaiting until the first bake is back,
-  // kFinished once the clip's audio is over, kFailed when the first bake failed (Error() says why).
+  // The frame for `elapsed` seconds into the clip (kFrame, in *out); kWaiting until the first bake is back (also
+  // while it is retried for want of a sidecar), kFinished once the clip's audio is over, kFailed when the first
+  // bake was refused (Error() says why).
   Step Advance(double elapsed, eb_frame* out) {
     if (!clip_) return kFailed;
     if (elapsed >= duration_) return kFinished;
@@ -156,7 +157,9 @@ class ClipPlayer {
     if (rc != EB_NO_FRAME) return kFailed;
     eb_clip_status status{};
     status.struct_size = sizeof status;
-    return eb_clip_get_status(clip_, &status) == EB_OK && status.last_result == EB_OK ? kWaiting : kFailed;
+    // Still coming: the first bake is in flight, or retried while the sidecar is down or restarting.
+    return eb_clip_get_status(clip_, &status) == EB_OK && (status.last_result == EB_OK || status.baking) ? kWaiting
+                                                                                                          : kFailed;
   }
 
   // From `elapsed` seconds into the clip the face blends to this emotion (transition < 0 = the sidecar's default).
