@@ -148,18 +148,16 @@ class ClipPlayer {
 
   // The frame for `elapsed` seconds into the clip (kFrame, in *out); kWaiting until the first bake is back (also
   // while it is retried for want of a sidecar), kFinished once the clip's audio is over, kFailed when the first
-  // bake was refused (Error() says why).
+  // bake was refused or none came back before the audio ended (Error() says why).
   Step Advance(double elapsed, eb_frame* out) {
     if (!clip_) return kFailed;
-    if (elapsed >= duration_) return kFinished;
-    int32_t rc = eb_clip_sample(clip_, elapsed, out);
-    if (rc == EB_OK) return kFrame;
-    if (rc != EB_NO_FRAME) return kFailed;
     eb_clip_status status{};
     status.struct_size = sizeof status;
+    if (eb_clip_get_status(clip_, &status) != EB_OK) return kFailed;
+    if (elapsed >= duration_) return status.version ? kFinished : kFailed;  // over; failed if no bake ever came
+    if (eb_clip_sample(clip_, elapsed, out) == EB_OK) return kFrame;
     // Still coming: the first bake is in flight, or retried while the sidecar is down or restarting.
-    return eb_clip_get_status(clip_, &status) == EB_OK && (status.last_result == EB_OK || status.baking) ? kWaiting
-                                                                                                          : kFailed;
+    return status.last_result == EB_OK || status.baking ? kWaiting : kFailed;
   }
 
   // From `elapsed` seconds into the clip the face blends to this emotion (transition < 0 = the sidecar's default).
