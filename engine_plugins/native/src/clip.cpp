@@ -81,17 +81,16 @@ void Clip::run() {
       latest_ = std::move(baked);
       ++version_;
       retry = kRetryInitial;
-    } else if (rc == EB_ERR_UNAVAILABLE) {
-      // No sidecar (down, restarting) or no reply in time: bake the same changes again after a pause, as a stream
-      // reconnects, so a clip outlives a sidecar restart. Meanwhile the bake counts as due (status.baking).
-      wanted_ = true;
-      changed_.notify_all();
+    }
+    // No sidecar (down, restarting) or no reply in time: bake the same changes again after a pause, as a stream
+    // reconnects, so a clip outlives a sidecar restart. Meanwhile the bake counts as due (status.baking).
+    if (rc == EB_ERR_UNAVAILABLE) wanted_ = true;
+    changed_.notify_all();
+    if (rc == EB_ERR_UNAVAILABLE) {
       changed_.wait_for(lock, retry, [this] { return closed_; });
       if (closed_) return;
       retry = std::min(retry * 2, kRetryMax);
-      continue;
     }
-    changed_.notify_all();
   }
 }
 

@@ -121,9 +121,10 @@ namespace EmoBridge
             {
                 StartBake();  // a seek or a loop: the keys were placed on the pass before it; start from the emotion now
             }
-            if (baked.Error != null)
+            System.Exception failed = baked.Error;
+            if (failed != null)
             {
-                Debug.LogError("EmoBridge: baking " + playing.name + " failed: " + baked.Error.Message + "; disabling " +
+                Debug.LogError("EmoBridge: baking " + playing.name + " failed: " + failed.Message + "; disabling " +
                                GetType().Name, this);
                 enabled = false;
                 return;
